@@ -1,0 +1,21 @@
+"""The bus client every service uses: topology, outbox, relay, consumer with inbox."""
+
+from contracts.bus.connection import BusAddress
+from contracts.bus.consumer import EventConsumer, Handler, note_receipt
+from contracts.bus.outbox import Outbox
+from contracts.bus.relay import Relay
+from contracts.bus.tables import inbox_table, outbox_table
+from contracts.bus.topology import SUBSCRIPTIONS, Topology
+
+__all__ = [
+    "SUBSCRIPTIONS",
+    "BusAddress",
+    "EventConsumer",
+    "Handler",
+    "Outbox",
+    "Relay",
+    "Topology",
+    "inbox_table",
+    "note_receipt",
+    "outbox_table",
+]

@@ -1,0 +1,152 @@
+"""The outbox relay: publishes staged events with publisher confirms and marks a row sent
+only once the broker has acknowledged it. Rows are claimed with ``FOR UPDATE SKIP LOCKED``,
+so several relays can share one PostgreSQL outbox (SQLite has one writer at a time anyway)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kombu import Connection, Producer
+from sqlalchemy import Connection as DbConnection
+from sqlalchemy import Engine, Table, delete, func, select, update
+
+from contracts.bus.connection import BusAddress
+from contracts.bus.metrics import bus_metrics
+from contracts.bus.topology import Topology
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Relay:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Table,
+        bus: BusAddress,
+        topology: Topology,
+        producer: str,
+        *,
+        batch_size: int = 200,
+        keep_sent_for: timedelta = timedelta(days=7),
+        clock: Clock = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.bus = bus
+        self.topology = topology
+        self.producer = producer
+        self.batch_size = batch_size
+        self.keep_sent_for = keep_sent_for
+        self.clock = clock
+        self._metrics = bus_metrics()
+
+    def publish_pending(self, producer: Producer) -> int:
+        """Publish one batch of unsent events; return how many the broker confirmed."""
+        t = self.outbox
+        confirmed: list[int] = []
+        failure: BaseException | None = None
+        with self.engine.connect() as db, db.begin():
+            rows = db.execute(
+                select(t.c.position, t.c.event_id, t.c.routing_key, t.c.body)
+                .where(t.c.sent_at.is_(None))
+                .order_by(t.c.position)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                try:
+                    self._publish(producer, row.routing_key, row.body)
+                except Exception as exc:  # the confirmed part of the batch is still marked
+                    failure = exc
+                    break
+                confirmed.append(row.position)
+                self._metrics.published.labels(self.producer, row.body["type"]).inc()
+            if confirmed:
+                self._mark_sent(db, confirmed)
+        if failure is not None:
+            raise failure
+        return len(confirmed)
+
+    def _publish(self, producer: Producer, routing_key: str, body: dict[str, Any]) -> None:
+        producer.publish(
+            json.dumps(body),
+            exchange=self.topology.events_exchange,
+            routing_key=routing_key,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            message_id=body["id"],
+            correlation_id=body.get("correlation_id"),
+            retry=False,
+        )
+
+    def _mark_sent(self, db: DbConnection, positions: Sequence[int]) -> None:
+        db.execute(
+            update(self.outbox)
+            .where(self.outbox.c.position.in_(positions))
+            .values(sent_at=self.clock())
+        )
+
+    def pending_count(self) -> int:
+        with self.engine.connect() as db:
+            return int(
+                db.scalar(
+                    select(func.count())
+                    .select_from(self.outbox)
+                    .where(self.outbox.c.sent_at.is_(None))
+                )
+                or 0
+            )
+
+    def prune(self) -> int:
+        """Forget rows sent long ago; the outbox is not an archive."""
+        cutoff = self.clock() - self.keep_sent_for
+        with self.engine.begin() as db:
+            result = db.execute(
+                delete(self.outbox).where(
+                    self.outbox.c.sent_at.is_not(None), self.outbox.c.sent_at < cutoff
+                )
+            )
+            return int(result.rowcount or 0)
+
+    def run(self, stop: threading.Event, *, idle_interval: float = 0.05) -> None:
+        """Relay until ``stop`` is set, reconnecting with backoff when the broker or the
+        database goes away; nothing is lost meanwhile, rows simply stay unsent."""
+        backoff = 0.2
+        next_housekeeping = 0.0
+        while not stop.is_set():
+            try:
+                with self.bus.connect() as connection:
+                    producer = self._open(connection)
+                    backoff = 0.2
+                    while not stop.is_set():
+                        if self.publish_pending(producer):
+                            continue
+                        if time.monotonic() >= next_housekeeping:
+                            self._metrics.outbox_pending.labels(self.producer).set(
+                                self.pending_count()
+                            )
+                            self.prune()
+                            next_housekeeping = time.monotonic() + 60
+                        stop.wait(idle_interval)
+            except Exception as exc:  # keep relaying whatever fails; rows stay unsent
+                log.warning("outbox relay of %s paused: %s", self.producer, exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _open(self, connection: Connection) -> Producer:
+        connection.ensure_connection(max_retries=1)
+        self.topology.declare(connection)
+        return Producer(connection.default_channel, exchange=self.topology.events_exchange)

@@ -1,0 +1,62 @@
+"""The outbox and inbox tables, added by each service to its own metadata."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+
+OUTBOX = "bus_outbox"
+INBOX = "bus_inbox"
+
+
+def outbox_columns() -> list[Column[object]]:
+    return [
+        Column(
+            "position",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("routing_key", String(200), nullable=False),
+        Column("body", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+    ]
+
+
+def inbox_columns() -> list[Column[object]]:
+    return [
+        Column("event_id", Uuid, primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    if OUTBOX in metadata.tables:
+        return metadata.tables[OUTBOX]
+    table = Table(OUTBOX, metadata, *outbox_columns())
+    Index(
+        "ix_bus_outbox_unsent",
+        table.c.position,
+        postgresql_where=table.c.sent_at.is_(None),
+        sqlite_where=table.c.sent_at.is_(None),
+    )
+    return table
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    if INBOX in metadata.tables:
+        return metadata.tables[INBOX]
+    return Table(INBOX, metadata, *inbox_columns())

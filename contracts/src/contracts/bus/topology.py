@@ -1,0 +1,103 @@
+"""The shape of the bus (DESIGN section 3): one topic exchange for events, a dead-letter
+exchange, and per consuming service one durable queue plus its dead queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from kombu import Connection, Exchange, Queue, binding
+
+from contracts.events import contract_for
+
+#: Which service consumes which events (DESIGN section 2), as (type, version) pairs.
+SUBSCRIPTIONS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType(
+    {
+        "invitations": (
+            ("AccountActivated", 1),
+            ("EmailDelivered", 1),
+            ("EmailFailed", 1),
+        ),
+        "identity": (
+            ("InvitationIssued", 1),
+            ("CodeExpired", 1),
+            ("InvitationRevoked", 1),
+        ),
+        "notifier": (
+            ("InvitationIssued", 1),
+            ("TwoFactorCodeRequested", 1),
+            ("PasswordResetRequested", 1),
+            ("PasswordChanged", 1),
+            ("AccountActivated", 1),
+            ("CopySubmitted", 1),
+        ),
+        "exams": (
+            ("AccountActivated", 1),
+            ("DeviceValidated", 1),
+            ("InvitationIssued", 1),
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Topology:
+    events_exchange_name: str = "nexam.events"
+    dead_exchange_name: str = "nexam.dead"
+    subscriptions: Mapping[str, tuple[tuple[str, int], ...]] = field(
+        default_factory=lambda: SUBSCRIPTIONS
+    )
+    #: deliveries after which RabbitMQ dead-letters a message that keeps killing its consumer
+    delivery_limit: int = 10
+
+    @property
+    def events_exchange(self) -> Exchange:
+        return Exchange(self.events_exchange_name, type="topic", durable=True)
+
+    @property
+    def dead_exchange(self) -> Exchange:
+        return Exchange(self.dead_exchange_name, type="direct", durable=True)
+
+    def routing_keys(self, service: str) -> tuple[str, ...]:
+        keys = {contract_for(t, v).routing_key for t, v in self.subscriptions.get(service, ())}
+        return tuple(sorted(keys))
+
+    def queue(self, service: str) -> Queue:
+        return Queue(
+            service,
+            bindings=[
+                binding(self.events_exchange, routing_key=k) for k in self.routing_keys(service)
+            ],
+            durable=True,
+            auto_delete=False,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-exchange": self.dead_exchange_name,
+                "x-dead-letter-routing-key": service,
+            },
+        )
+
+    def dead_queue(self, service: str) -> Queue:
+        return Queue(
+            f"{service}.dead",
+            exchange=self.dead_exchange,
+            routing_key=service,
+            durable=True,
+            auto_delete=False,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+
+    def queues(self, services: Iterable[str] | None = None) -> list[Queue]:
+        names = self.subscriptions.keys() if services is None else services
+        return [q for name in names for q in (self.queue(name), self.dead_queue(name))]
+
+    def declare(self, connection: Connection) -> None:
+        """Declare both exchanges and every service's queues, so that no event published
+        before its consumer first started is dropped as unroutable."""
+        channel = connection.default_channel
+        self.events_exchange(channel).declare()
+        self.dead_exchange(channel).declare()
+        for queue in self.queues():
+            queue(channel).declare()

@@ -1,0 +1,50 @@
+"""Alembic, driven from code: each service keeps its scripts in ``<package>/migrations`` and
+its ``env.py`` is one call to :func:`run_env`."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.pool import NullPool
+
+from contracts.web.database import ensure_sqlite_folder
+
+
+def alembic_config(package: str, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(package: str, database_url: str, revision: str = "head") -> None:
+    ensure_sqlite_folder(database_url)
+    command.upgrade(alembic_config(package, database_url), revision)
+
+
+def downgrade(package: str, database_url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(package, database_url), revision)
+
+
+def run_env(metadata: MetaData) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    from alembic import context
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    options = {
+        "target_metadata": metadata,
+        "render_as_batch": True,
+        "compare_type": True,
+    }
+    if context.is_offline_mode():
+        context.configure(url=url, literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(str(url), poolclass=NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

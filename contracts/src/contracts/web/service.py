@@ -1,0 +1,58 @@
+"""What every service assembles the same way: its database, its bus address, its outbox,
+and a Flask app with the shared base and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_smorest import Blueprint
+from sqlalchemy import Engine, MetaData
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.bus.connection import BusAddress
+from contracts.bus.outbox import Outbox
+from contracts.bus.tables import OUTBOX
+from contracts.web.app import create_base_app
+from contracts.web.cli import install_bus_commands
+from contracts.web.database import make_engine, make_sessions
+from contracts.web.observability import bus_check, database_check
+from contracts.web.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceRuntime:
+    settings: ServiceSettings
+    metadata: MetaData
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: BusAddress
+    outbox: Outbox | None
+
+
+def build_runtime(settings: ServiceSettings, metadata: MetaData) -> ServiceRuntime:
+    engine = make_engine(settings.database_url)
+    return ServiceRuntime(
+        settings=settings,
+        metadata=metadata,
+        engine=engine,
+        sessions=make_sessions(engine),
+        bus=BusAddress(settings.bus_url, settings.var_dir),
+        outbox=Outbox(metadata, settings.service) if OUTBOX in metadata.tables else None,
+    )
+
+
+def create_service_app(
+    runtime: ServiceRuntime, *, title: str, blueprints: Iterable[Blueprint] = ()
+) -> Flask:
+    app, _api = create_base_app(
+        runtime.settings.service,
+        title=title,
+        checks=[database_check(runtime.engine), bus_check(runtime.bus)],
+        blueprints=blueprints,
+    )
+    app.extensions["nexam.runtime"] = runtime
+    if runtime.outbox is not None:
+        install_bus_commands(app, runtime.outbox, runtime.sessions)
+    return app

@@ -1,0 +1,88 @@
+"""Settings common to every service, read once from the environment (DESIGN section 4)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("dev", "test", "prod")
+
+PORTS = {
+    "gateway": 8000,
+    "identity": 8001,
+    "invitations": 8002,
+    "notifier": 8003,
+    "exams": 8004,
+    "devicecheck": 8005,
+}
+#: each worker serves its /metrics on the web port + 1000
+WORKER_METRICS_OFFSET = 1000
+
+TOKEN_AUDIENCE = "nexam"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or unsafe for the environment."""
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    service: str
+    env: str
+    var_dir: Path
+    database_url: str
+    bus_url: str
+    public_url: str
+    jwks_url: str
+    token_audience: str
+    port: int
+    worker_metrics_port: int
+
+    @property
+    def token_issuer(self) -> str:
+        return self.public_url
+
+    @classmethod
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> ServiceSettings:
+        env_vars = os.environ if environ is None else environ
+        env = env_vars.get("NEXAM_ENV", "dev")
+        if env not in ENVIRONMENTS:
+            raise ConfigurationError(f"NEXAM_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        var_dir = Path(env_vars.get("NEXAM_VAR_DIR", "var")).absolute()
+        prefix = service.upper()
+        port = int(env_vars.get(f"{prefix}_PORT", PORTS[service]))
+        gateway = env_vars.get("GATEWAY_URL", f"http://127.0.0.1:{PORTS['gateway']}")
+        settings = cls(
+            service=service,
+            env=env,
+            var_dir=var_dir,
+            database_url=env_vars.get(
+                f"{prefix}_DATABASE_URL", f"sqlite:///{var_dir / f'{service}.db'}"
+            ),
+            bus_url=env_vars.get("BUS_URL", "filesystem://"),
+            public_url=env_vars.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            jwks_url=env_vars.get("GATEWAY_JWKS_URL", f"{gateway}/.well-known/jwks.json"),
+            token_audience=env_vars.get("TOKEN_AUDIENCE", TOKEN_AUDIENCE),
+            port=port,
+            worker_metrics_port=int(
+                env_vars.get(f"{prefix}_WORKER_METRICS_PORT", port + WORKER_METRICS_OFFSET)
+            ),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse, in production, the defaults that are only fit for a laptop."""
+        if self.env != "prod":
+            return
+        problems = []
+        if self.database_url.startswith("sqlite"):
+            problems.append(f"{self.service.upper()}_DATABASE_URL must name a real database")
+        if not self.bus_url.startswith(("amqp://", "amqps://")):
+            problems.append("BUS_URL must be an amqp:// address")
+        if not self.public_url.startswith("https://"):
+            problems.append("PUBLIC_URL must be https://")
+        if problems:
+            raise ConfigurationError("; ".join(problems))

@@ -1,0 +1,132 @@
+"""The worker process of a service: outbox relay, event consumer and periodic jobs, with its
+own /metrics, stopping cleanly on SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+
+from prometheus_client import start_http_server
+from sqlalchemy import Engine, MetaData
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.bus.connection import BusAddress
+from contracts.bus.consumer import EventConsumer, Handler
+from contracts.bus.relay import Relay
+from contracts.bus.tables import INBOX, OUTBOX
+from contracts.bus.topology import Topology
+from contracts.web.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+@dataclass
+class WorkerParts:
+    settings: ServiceSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    metadata: MetaData
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    jobs: Sequence[PeriodicJob] = ()
+    topology: Topology = field(default_factory=Topology)
+    bind_host: str = "127.0.0.1"
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def run_worker(parts: WorkerParts, stop: threading.Event | None = None) -> None:
+    settings = parts.settings
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _setter(stop))
+    start_http_server(settings.worker_metrics_port, addr=parts.bind_host)
+    bus = BusAddress(settings.bus_url, settings.var_dir)
+    log.info(
+        "%s worker: bus %s, metrics on %s:%s",
+        settings.service,
+        bus.describe(),
+        parts.bind_host,
+        settings.worker_metrics_port,
+    )
+    threads: list[threading.Thread] = []
+    if OUTBOX in parts.metadata.tables:
+        relay = Relay(
+            parts.engine,
+            parts.metadata.tables[OUTBOX],
+            bus,
+            parts.topology,
+            settings.service,
+        )
+        threads.append(threading.Thread(target=relay.run, args=(stop,), name="relay"))
+    for job in parts.jobs:
+        threads.append(threading.Thread(target=_every, args=(job, stop), name=job.name))
+    for thread in threads:
+        thread.start()
+    if parts.handlers:
+        consumer = EventConsumer(
+            settings.service,
+            parts.sessions,
+            parts.metadata.tables[INBOX],
+            parts.handlers,
+            bus,
+            parts.topology,
+        )
+        consumer.run_until(stop)
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=10)
+    log.info("%s worker stopped", settings.service)
+
+
+def _every(job: PeriodicJob, stop: threading.Event) -> None:
+    while not stop.wait(job.every_seconds):
+        try:
+            job.run()
+        except Exception:  # a failed round is logged; the next one runs as planned
+            log.exception("periodic job %s failed", job.name)
+
+
+def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    return handler
+
+
+def run_service_worker(
+    settings: ServiceSettings,
+    metadata: MetaData,
+    handlers: Mapping[str, Handler] | None = None,
+    jobs: Sequence[PeriodicJob] = (),
+) -> None:
+    """The whole ``main()`` of a service's worker module."""
+    from contracts.web.service import build_runtime
+
+    configure_logging()
+    runtime = build_runtime(settings, metadata)
+    run_worker(
+        WorkerParts(
+            settings=settings,
+            engine=runtime.engine,
+            sessions=runtime.sessions,
+            metadata=metadata,
+            handlers=handlers or {},
+            jobs=jobs,
+        )
+    )

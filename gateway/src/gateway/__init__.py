@@ -1,0 +1,43 @@
+"""Nexam gateway: the only public entry point."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from contracts.web.app import create_base_app
+from contracts.web.observability import ReadinessCheck
+from gateway.config import GatewaySettings
+from gateway.keys import SigningKey, load_signing_key
+from gateway.proxy import ServiceProxy
+from gateway.views import install_cli, public_blueprint
+
+
+def create_app(settings: GatewaySettings | None = None) -> Flask:
+    settings = settings or GatewaySettings.from_env()
+    key = load_signing_key(
+        settings.signing_key_path,
+        generate=settings.generate_signing_key,
+        previous=settings.previous_public_keys,
+    )
+    proxy = ServiceProxy(
+        settings.service_urls,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    app, _api = create_base_app(
+        "gateway",
+        title="Nexam gateway",
+        checks=[ReadinessCheck("signing_key", lambda: _has_key(key))],
+    )
+    app.extensions["nexam.gateway"] = {"settings": settings, "key": key, "proxy": proxy}
+    app.register_blueprint(public_blueprint(settings, key, proxy))
+    install_cli(app, settings, key, timedelta(seconds=settings.access_token_seconds))
+    return app
+
+
+def _has_key(key: SigningKey) -> None:
+    if not key.kid:
+        raise RuntimeError("no signing key")

@@ -1,0 +1,105 @@
+"""Forwarding public API calls to the owning service over pooled HTTP with timeouts. A service
+that is down or slow gives a JSON 503/504 at once, never a hang."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+
+import requests
+from flask import Request, Response
+from requests.adapters import HTTPAdapter
+
+from contracts.web.errors import error_response
+
+log = logging.getLogger(__name__)
+
+# RFC 9110 section 7.6.1, plus the headers the proxy sets itself
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "content-encoding",
+    }
+)
+
+
+class ServiceProxy:
+    def __init__(
+        self,
+        service_urls: Mapping[str, str],
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        trusted_proxies: int = 0,
+        pool_size: int = 32,
+    ) -> None:
+        self.service_urls = dict(service_urls)
+        self.timeout = (connect_timeout, read_timeout)
+        self.trusted_proxies = trusted_proxies
+        self.http = requests.Session()
+        adapter = HTTPAdapter(pool_connections=len(service_urls), pool_maxsize=pool_size)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+        self.http.trust_env = False  # never route internal calls through an environment proxy
+
+    def client_address(self, request: Request) -> str:
+        """The caller's address: X-Forwarded-For is believed only through trusted proxies."""
+        remote = request.remote_addr or ""
+        if self.trusted_proxies <= 0:
+            return remote
+        chain = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        chain.append(remote)
+        index = max(len(chain) - 1 - self.trusted_proxies, 0)
+        return chain[index]
+
+    def forward(self, service: str, request: Request) -> Response:
+        target = self.service_urls[service] + request.full_path.rstrip("?")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers["X-Forwarded-For"] = self.client_address(request)
+        headers["X-Forwarded-Proto"] = request.scheme
+        headers["X-Forwarded-Host"] = request.host
+        headers.setdefault("X-Request-ID", str(uuid.uuid4()))
+        try:
+            upstream = self.http.request(
+                request.method,
+                target,
+                headers=headers,
+                data=request.get_data(),
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.ConnectTimeout:
+            return self._unavailable(service, "did not accept the connection in time")
+        except requests.ReadTimeout:
+            log.warning("%s did not answer %s %s in time", service, request.method, request.path)
+            return error_response(
+                504, "gateway_timeout", f"The {service} service did not answer in time."
+            )
+        except requests.ConnectionError:
+            return self._unavailable(service, "is not reachable")
+        except requests.RequestException as exc:
+            log.warning("forwarding to %s failed: %s", service, exc)
+            return error_response(502, "bad_gateway", f"The {service} service gave no valid answer.")
+        response = Response(upstream.content, status=upstream.status_code)
+        for name, value in upstream.raw.headers.items():
+            if name.lower() not in HOP_BY_HOP:
+                response.headers.add(name, value)
+        return response
+
+    def _unavailable(self, service: str, why: str) -> Response:
+        log.warning("%s %s", service, why)
+        response = error_response(
+            503, "service_unavailable", f"The {service} service is unavailable. Try again shortly."
+        )
+        response.headers["Retry-After"] = "5"
+        return response

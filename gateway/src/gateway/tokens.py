@@ -1,0 +1,39 @@
+"""Minting access tokens (DESIGN section 5). Identity decides who someone is; the gateway
+turns that decision into a token signed with its key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from gateway.keys import SigningKey
+
+
+def mint_access_token(
+    key: SigningKey,
+    *,
+    issuer: str,
+    audience: str,
+    subject: str,
+    roles: Sequence[str],
+    institution: str | None,
+    amr: Sequence[str],
+    lifetime: timedelta,
+    now: datetime | None = None,
+) -> str:
+    issued = now or datetime.now(UTC)
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + lifetime).timestamp()),
+        "jti": str(uuid.uuid4()),
+        "roles": list(roles),
+        "institution": institution,
+        "amr": list(amr),
+    }
+    return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})

@@ -1,0 +1,15 @@
+"""Nexam exams service."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from contracts.web.service import build_runtime, create_service_app
+from contracts.web.settings import ServiceSettings
+from exams import store
+from exams.config import load_settings
+
+
+def create_app(settings: ServiceSettings | None = None) -> Flask:
+    runtime = build_runtime(settings or load_settings(), store.metadata)
+    return create_service_app(runtime, title="Nexam exams")

@@ -1,0 +1,4 @@
+from contracts.web.migrations import run_env
+from exams.store import metadata
+
+run_env(metadata)

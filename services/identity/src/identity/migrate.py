@@ -1,0 +1,14 @@
+"""``python -m identity.migrate``: bring the database to the latest schema."""
+
+from __future__ import annotations
+
+from contracts.web.migrations import upgrade
+from identity.config import load_settings
+
+
+def main() -> None:
+    upgrade("identity", load_settings().database_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""``python -m notifier.migrate``: bring the database to the latest schema."""
+
+from __future__ import annotations
+
+from contracts.web.migrations import upgrade
+from notifier.config import load_settings
+
+
+def main() -> None:
+    upgrade("notifier", load_settings().database_url)
+
+
+if __name__ == "__main__":
+    main()

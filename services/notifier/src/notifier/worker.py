@@ -1,0 +1,16 @@
+"""``python -m notifier.worker``: outbox relay and event consumer."""
+
+from __future__ import annotations
+
+from contracts.worker import run_service_worker
+from notifier import store
+from notifier.config import load_settings
+from notifier.handlers import handlers
+
+
+def main() -> None:
+    run_service_worker(load_settings(), store.metadata, handlers())
+
+
+if __name__ == "__main__":
+    main()
