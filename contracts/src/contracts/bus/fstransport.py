@@ -3,7 +3,8 @@
 The stock transport moves a message file out of the queue folder as soon as it is fetched
 and keeps it only in memory until the ack, so a consumer killed with SIGKILL loses every
 message it had prefetched, and a requeue re-routes through the exchange to every bound queue.
-Here a fetched message is moved into a ``processing`` folder under a name that says which
+Here a message file is written under a temporary name and renamed into the queue, a fetched
+message is moved into a ``processing`` folder under a name that says which
 channel claimed it; the ack deletes it, a requeue moves it back to its own queue, and any
 channel that starts gives back the messages of claimants that are no longer alive (their
 lock file is free).
@@ -14,13 +15,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 import uuid
 from pathlib import Path
 from queue import Empty
 from typing import Any
 
 from kombu.transport import filesystem
-from kombu.utils.json import loads
+from kombu.exceptions import ChannelError
+from kombu.utils.json import dumps, loads
 
 CLAIM_KEY = "nexam_claim"
 
@@ -30,7 +33,8 @@ class Channel(filesystem.Channel):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.processing_folder.mkdir(parents=True, exist_ok=True)
         self._claimant = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self._lock_file = open(self.processing_folder / f"{self._claimant}.lock", "wb")  # noqa: SIM115
+        self._lock_path = self.processing_folder / f"{self._claimant}.lock"
+        self._lock_file = open(self._lock_path, "wb")  # noqa: SIM115
         fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._give_back_orphans()
 
@@ -38,6 +42,18 @@ class Channel(filesystem.Channel):  # type: ignore[misc]
     def processing_folder(self) -> Path:
         default = Path(self.data_folder_in).parent / "processing"
         return Path(self.transport_options.get("processing_folder", default))
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        # written under a name no queue matches, then renamed: a reader never sees half a file
+        name = f"{int(time.monotonic() * 1000):015d}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        partial = f"{final}.partial"
+        try:
+            with open(partial, "wb") as f:
+                f.write(dumps(payload).encode())
+            os.rename(partial, final)
+        except OSError as exc:
+            raise ChannelError(f"Cannot add a message to {self.data_folder_out}") from exc
 
     def _get(self, queue: str) -> dict[str, Any]:
         wanted = f"{queue}.msg"
@@ -72,7 +88,7 @@ class Channel(filesystem.Channel):  # type: ignore[misc]
         super().close()
         with contextlib.suppress(OSError):
             self._lock_file.close()
-            os.unlink(self.processing_folder / f"{self._claimant}.lock")
+            os.unlink(self._lock_path)
 
     def _forget(self, delivery_tag: str) -> None:
         message = self.qos._delivered.get(delivery_tag)

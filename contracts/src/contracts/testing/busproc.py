@@ -1,0 +1,39 @@
+"""``python -m contracts.testing.busproc relay|consumer SPEC VAR_DIR [--crash-before-mark]``:
+a relay or a consumer of a test bus world in its own process, so that tests can kill it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Connection as DbConnection
+
+from contracts.testing.bus import BusWorld, WorldSpec
+
+
+def main(argv: Sequence[str]) -> int:
+    role, spec_json, var_dir = argv[0], argv[1], Path(argv[2])
+    world = BusWorld(WorldSpec(**json.loads(spec_json)), var_dir)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if role == "consumer":
+        world.consumer().run_until(stop)
+        return 0
+    relay = world.relay()
+    if "--crash-before-mark" in argv:
+
+        def die(_db: DbConnection, _positions: Sequence[int]) -> None:
+            os.kill(os.getpid(), signal.SIGKILL)  # published and confirmed, never marked
+
+        relay._mark_sent = die  # type: ignore[method-assign]
+    relay.run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
