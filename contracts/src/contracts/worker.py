@@ -40,7 +40,6 @@ class WorkerParts:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     jobs: Sequence[PeriodicJob] = ()
     topology: Topology = field(default_factory=Topology)
-    bind_host: str = "127.0.0.1"
 
 
 def configure_logging() -> None:
@@ -55,7 +54,7 @@ def run_worker(parts: WorkerParts, stop: threading.Event | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _setter(stop))
-    start_http_server(settings.worker_metrics_port, addr=parts.bind_host)
+    start_http_server(settings.worker_metrics_port, addr=settings.bind_host)
     bus = BusAddress(settings.bus_url, settings.var_dir)
     log.info(
         "%s worker: bus %s, metrics on %s:%s",

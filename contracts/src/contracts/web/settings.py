@@ -39,6 +39,7 @@ class ServiceSettings:
     token_audience: str
     port: int
     worker_metrics_port: int
+    bind_host: str
 
     @property
     def token_issuer(self) -> str:
@@ -69,6 +70,7 @@ class ServiceSettings:
             worker_metrics_port=int(
                 env_vars.get(f"{prefix}_WORKER_METRICS_PORT", port + WORKER_METRICS_OFFSET)
             ),
+            bind_host=env_vars.get("BIND_HOST", "127.0.0.1"),
         )
         settings.check()
         return settings
