@@ -60,7 +60,7 @@ def run_worker(parts: WorkerParts, stop: threading.Event | None = None) -> None:
         "%s worker: bus %s, metrics on %s:%s",
         settings.service,
         bus.describe(),
-        parts.bind_host,
+        settings.bind_host,
         settings.worker_metrics_port,
     )
     threads: list[threading.Thread] = []

@@ -56,7 +56,7 @@ class GatewaySettings:
             public_url=public_url,
             signing_key_path=Path(key_path) if key_path else var_dir / "keys" / "gateway-ed25519.pem",
             generate_signing_key=not key_path,
-            previous_public_keys=tuple(Path(p) for p in previous.split(",") if p.strip()),
+            previous_public_keys=tuple(Path(p.strip()) for p in previous.split(",") if p.strip()),
             token_audience=env_vars.get("TOKEN_AUDIENCE", TOKEN_AUDIENCE),
             access_token_seconds=int(env_vars.get("ACCESS_TOKEN_SECONDS", 15 * 60)),
             service_urls={

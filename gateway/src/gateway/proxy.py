@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from urllib.parse import quote
 
 import requests
 from flask import Request, Response
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from contracts.web.errors import error_response
 
@@ -31,6 +33,16 @@ HOP_BY_HOP = frozenset(
         "content-encoding",
     }
 )
+
+
+# what may appear unencoded in a path segment (RFC 3986 section 3.3), besides unreserved ones
+PATH_SAFE = "/:@!$&'()*+,;="
+
+
+def _hop_by_hop(listed_in_connection: list[str]) -> frozenset[str]:
+    """The fixed hop-by-hop names plus those a message lists in its Connection header."""
+    named = {n.strip().lower() for value in listed_in_connection for n in value.split(",")}
+    return HOP_BY_HOP | named
 
 
 class ServiceProxy:
@@ -63,8 +75,15 @@ class ServiceProxy:
         return chain[index]
 
     def forward(self, service: str, request: Request) -> Response:
-        target = self.service_urls[service] + request.full_path.rstrip("?")
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        # the path is re-encoded: WSGI hands it over decoded, and a decoded "?" or "#" would
+        # change what the service receives
+        target = self.service_urls[service] + quote(request.path, safe=PATH_SAFE)
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+        dropped = _hop_by_hop(request.headers.getlist("Connection"))
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
+            {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+        )
         headers["X-Forwarded-For"] = self.client_address(request)
         headers["X-Forwarded-Proto"] = request.scheme
         headers["X-Forwarded-Host"] = request.host
@@ -90,11 +109,11 @@ class ServiceProxy:
         except requests.RequestException as exc:
             log.warning("forwarding to %s failed: %s", service, exc)
             return error_response(502, "bad_gateway", f"The {service} service gave no valid answer.")
-        response = Response(upstream.content, status=upstream.status_code)
-        for name, value in upstream.raw.headers.items():
-            if name.lower() not in HOP_BY_HOP:
-                response.headers.add(name, value)
-        return response
+        dropped = _hop_by_hop(upstream.raw.headers.getlist("Connection"))
+        # given to the constructor, so the upstream's Content-Type replaces Flask's default
+        # instead of being added next to it
+        forwarded = [(n, v) for n, v in upstream.raw.headers.items() if n.lower() not in dropped]
+        return Response(upstream.content, status=upstream.status_code, headers=forwarded)
 
     def _unavailable(self, service: str, why: str) -> Response:
         log.warning("%s %s", service, why)

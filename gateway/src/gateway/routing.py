@@ -20,7 +20,11 @@ ROUTES: tuple[tuple[str, str], ...] = (
 
 
 def owner_of(path: str) -> str | None:
-    """The service that serves ``path``, matching whole path segments only."""
+    """The service that serves ``path``, matching whole path segments only. A path with a
+    "." or ".." segment belongs to no one: resolved further along, it would leave the prefix
+    (``/api/v1/invitations/../../metrics``)."""
+    if {".", ".."} & set(path.split("/")):
+        return None
     for prefix, service in ROUTES:
         if path == prefix or path.startswith(prefix + "/"):
             return service

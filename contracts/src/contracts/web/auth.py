@@ -1,6 +1,7 @@
 """The one way every service verifies a gateway-signed access token: EdDSA only, audience and
 issuer pinned, keys taken from the gateway's JWKS and cached (a token with an unknown ``kid``
-makes one refetch, so a key rotation needs no restart)."""
+makes one refetch, at most one every ``refresh_cooldown`` seconds, so a key rotation needs no
+restart; a key removed from the JWKS stops verifying once the cache expires)."""
 
 from __future__ import annotations
 
@@ -45,17 +46,22 @@ class TokenVerifier:
         jwks: dict[str, Any] | None = None,
         cache_seconds: int = 300,
         leeway: int = 10,
+        refresh_cooldown: float = 1.0,
     ) -> None:
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give either jwks_url or jwks")
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        # no per-kid cache (cache_keys): it never expires, so a key withdrawn from the JWKS
+        # would stay trusted until a restart; the JWK set itself is cached for cache_seconds
         self._client = (
-            jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5)
-            if jwks_url
-            else None
+            jwt.PyJWKClient(jwks_url, lifespan=cache_seconds, timeout=5) if jwks_url else None
         )
+        if self._client is not None:
+            # recent PyJWT waits 30 s after any fetch before an unknown kid may refetch, which
+            # rejects the tokens of a freshly rotated key for that long
+            self._client.cooldown_duration = refresh_cooldown
         self._static = jwt.PyJWKSet.from_dict(jwks) if jwks else None
 
     def _key_for(self, token: str) -> Any:
