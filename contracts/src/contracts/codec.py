@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, ValidationError
@@ -33,20 +34,29 @@ def encode(event: Event) -> dict[str, Any]:
     unknown = set(event.data) - set(schema.fields)
     if unknown:
         raise ContractViolation(f"{event.type}: unknown fields", sorted(unknown))
-    wire_data = schema.dump(event.data)
+    try:
+        wire_data = schema.dump(event.data)
+    except (TypeError, ValueError, AttributeError) as exc:  # e.g. a string for a datetime
+        raise ContractViolation(f"{event.type}: payload values of the wrong type: {exc}") from None
     errors = schema.validate(wire_data)
     if errors:
         raise ContractViolation(f"{event.type}: invalid payload", errors)
+    if event.occurred_at.tzinfo is None:
+        raise ContractViolation("occurred_at must carry a time zone")
     event = event.with_correlation()
-    return {
+    envelope = {
         "id": str(event.id),
         "type": event.type,
         "version": event.version,
         "producer": event.producer,
-        "occurred_at": event.occurred_at.isoformat(),
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
         "correlation_id": event.correlation_id,
         "data": wire_data,
     }
+    errors = EnvelopeSchema().validate(envelope)
+    if errors:
+        raise ContractViolation("invalid envelope", errors)
+    return envelope
 
 
 def decode(body: Any) -> Event:

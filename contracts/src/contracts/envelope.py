@@ -15,9 +15,9 @@ class EnvelopeSchema(Schema):
         unknown = RAISE
 
     id = fields.UUID(required=True)
-    type = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Za-z]+$"))
+    type = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Za-z]+\Z"))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    producer = fields.String(required=True, validate=validate.Regexp(r"^[a-z]+$"))
+    producer = fields.String(required=True, validate=validate.Regexp(r"^[a-z]+\Z"))
     occurred_at = fields.AwareDateTime(required=True, format="iso")
     correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     data = fields.Dict(required=True)

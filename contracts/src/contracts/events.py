@@ -6,9 +6,10 @@ marked ``sensitive`` in its metadata: it is redacted wherever an event is logged
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 LANGUAGES = ("en", "fr")
 
@@ -28,17 +29,24 @@ def _moment() -> fields.AwareDateTime:
 
 
 class EvaluationSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # an added field inside a nested object keeps the version
+
     ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class BrowserSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
     name = fields.String(required=True)
     version = fields.String(required=True)
 
 
 class InvitationIssuedV1(Schema):
-    """A coordinator invited someone; `code` is absent when the address already has an account."""
+    """A coordinator invited someone; `code` and `expires_at` are null when the address
+    already has an account (the email then says to sign in)."""
 
     invitation_id = fields.UUID(required=True)
     institution_id = fields.UUID(required=True)
@@ -90,7 +98,7 @@ class TwoFactorCodeRequestedV1(Schema):
     first_name = fields.String(required=True)
     language = _language()
     purpose = fields.String(required=True, validate=validate.OneOf(("activation", "sign_in")))
-    code = fields.String(required=True, metadata=SENSITIVE, validate=validate.Regexp(r"^\d{6}$"))
+    code = fields.String(required=True, metadata=SENSITIVE, validate=validate.Regexp(r"^\d{6}\Z"))
     expires_at = _moment()
 
 
@@ -152,7 +160,7 @@ class CopySubmittedV1(Schema):
     email = _email()
     first_name = fields.String(required=True)
     language = _language()
-    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}\Z"))
     submitted_at = _moment()
 
 
@@ -169,7 +177,7 @@ class Contract:
     type: str
     version: int
     producer: str
-    schema: type[Schema]
+    schema: builtins.type[Schema]
     summary: str
 
     @property
