@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC
+from functools import cache
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, ValidationError
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 
 from contracts.envelope import EnvelopeSchema, Event
-from contracts.events import contract_for, sensitive_fields
+from contracts.events import Contract, contract_for, sensitive_fields
 
 REDACTED = "[redacted]"
 
@@ -22,6 +23,17 @@ class ContractViolation(ValueError):
         self.errors = errors
 
 
+@cache
+def _envelope_schema() -> EnvelopeSchema:
+    return EnvelopeSchema()
+
+
+@cache
+def _payload_schema(contract: Contract, strict: bool) -> Schema:
+    # schema instances are reusable and building one per message was the consumer's main cost
+    return contract.schema(unknown=RAISE if strict else EXCLUDE)
+
+
 def encode(event: Event) -> dict[str, Any]:
     """Validate a producer's event strictly and return the JSON-ready envelope."""
     try:
@@ -30,7 +42,7 @@ def encode(event: Event) -> dict[str, Any]:
         raise ContractViolation(str(exc)) from None
     if contract.producer != event.producer:
         raise ContractViolation(f"{event.type} is produced by {contract.producer}")
-    schema = contract.schema(unknown=RAISE)
+    schema = _payload_schema(contract, strict=True)
     unknown = set(event.data) - set(schema.fields)
     if unknown:
         raise ContractViolation(f"{event.type}: unknown fields", sorted(unknown))
@@ -53,7 +65,7 @@ def encode(event: Event) -> dict[str, Any]:
         "correlation_id": event.correlation_id,
         "data": wire_data,
     }
-    errors = EnvelopeSchema().validate(envelope)
+    errors = _envelope_schema().validate(envelope)
     if errors:
         raise ContractViolation("invalid envelope", errors)
     return envelope
@@ -65,7 +77,7 @@ def decode(body: Any) -> Event:
     if not isinstance(body, dict):
         raise ContractViolation("message body is not a JSON object")
     try:
-        envelope = EnvelopeSchema().load(body)
+        envelope = _envelope_schema().load(body)
     except ValidationError as exc:
         raise ContractViolation("invalid envelope", exc.messages) from None
     try:
@@ -75,7 +87,7 @@ def decode(body: Any) -> Event:
     if contract.producer != envelope["producer"]:
         raise ContractViolation(f"{contract.type} is produced by {contract.producer}")
     try:
-        data = contract.schema(unknown=EXCLUDE).load(envelope["data"])
+        data = _payload_schema(contract, strict=False).load(envelope["data"])
     except ValidationError as exc:
         raise ContractViolation(f"{contract.type}: invalid payload", exc.messages) from None
     return Event(
@@ -101,7 +113,7 @@ def redact(body: dict[str, Any]) -> dict[str, Any]:
         copy["data"] = REDACTED
         return copy
     redacted = _deep_copy(data)
-    for dotted in sensitive_fields(contract.schema()):
+    for dotted in sensitive_fields(_payload_schema(contract, strict=False)):
         _blank(redacted, dotted.split("."))
     copy["data"] = redacted
     return copy

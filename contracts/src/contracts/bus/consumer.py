@@ -3,6 +3,11 @@ a database transaction that also records the event id in the inbox, and acks onl
 transaction commits. A redelivered or duplicated event finds its id in the inbox and is
 acked without running the handler again.
 
+Messages that are already waiting (prefetched) are handled together, up to ``batch_size`` in
+one transaction, so a busy queue costs one commit per batch rather than one per message; if
+anything in a batch fails, its messages are handled again one at a time so that one bad
+message is isolated and the others go through.
+
 A message that fails validation is dead-lettered at once. A handler that raises is retried by
 republishing the message at the tail of the queue (so it never blocks the messages behind it)
 and dead-lettered after ``max_attempts``. The same rules hold on RabbitMQ and on the
@@ -15,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +28,7 @@ from kombu import Connection, Producer
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,7 +57,8 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         topology: Topology,
         *,
         max_attempts: int = 5,
-        prefetch: int = 20,
+        batch_size: int = 50,
+        linger: float = 0.01,
     ) -> None:
         self.service = service
         self.sessions = sessions
@@ -60,10 +67,12 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         self.bus = bus
         self.topology = topology
         self.max_attempts = max_attempts
-        self.prefetch = prefetch
+        self.batch_size = batch_size
+        self.linger = linger
         self.connection: Connection = bus.connect()
         self._metrics = bus_metrics()
         self._pause = threading.Event()
+        self._pending: list[tuple[Event, Message, Any]] = []
 
     # kombu's ConsumerMixin hooks
     def get_consumers(self, consumer_class: Any, channel: Any) -> list[Any]:
@@ -72,7 +81,7 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
             consumer_class(
                 queues=[self.topology.queue(self.service)],
                 on_message=self.on_message,
-                prefetch_count=self.prefetch,
+                prefetch_count=self.batch_size * 2,
                 accept=["json"],
             )
         ]
@@ -84,6 +93,33 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
             exc,
             interval,
         )
+
+    def consume(
+        self,
+        limit: int | None = None,
+        timeout: float | None = None,
+        safety_interval: float = 1,
+        **kwargs: Any,
+    ) -> Iterator[None]:
+        """kombu's loop, except that a short wait with messages in hand flushes the batch."""
+        self._pending.clear()  # after a reconnect the broker redelivers whatever was unacked
+        with self.consumer_context(**kwargs) as (connection, _channel, _consumers):
+            while not self.should_stop:
+                try:
+                    connection.drain_events(
+                        timeout=self.linger if self._pending else safety_interval
+                    )
+                except TimeoutError:
+                    self._flush()
+                    connection.heartbeat_check()
+                except OSError:
+                    if not self.should_stop:
+                        raise
+                else:
+                    if len(self._pending) >= self.batch_size:
+                        self._flush()
+                    yield
+            self._flush()
 
     def run_until(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set (from another thread or a signal handler)."""
@@ -108,31 +144,40 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
             reason = f"contract violation: {exc} {exc.errors or ''}".strip()
             self._dead_letter(message, raw, reason, event_type=str(body.get("type", "?")))
             return
-        handler = self.handlers.get(event.type)
-        if handler is None:
+        if event.type not in self.handlers:
             self._dead_letter(
-                message,
-                raw,
-                f"{self.service} has no handler for {event.type}",
-                event.type,
+                message, raw, f"{self.service} has no handler for {event.type}", event.type
             )
             return
+        self._pending.append((event, message, raw))
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if len(batch) > 1:
+            try:
+                outcomes = self._handle_together([event for event, _m, _r in batch])
+            except OperationalError as exc:  # the database is away: put them all back, once
+                self._put_back(batch, exc)
+                return
+            except Exception:  # isolate the culprit: handle each on its own below
+                log.info(
+                    "%s: a batch of %d failed; handling one at a time", self.service, len(batch)
+                )
+            else:
+                for (event, message, _raw), outcome in zip(batch, outcomes, strict=True):
+                    message.ack()
+                    self._metrics.consumed.labels(self.service, event.type, outcome).inc()
+                return
+        for event, message, raw in batch:
+            self._handle_one(event, message, raw)
+
+    def _handle_one(self, event: Event, message: Message, raw: Any) -> None:
         try:
-            outcome = self._handle(event, handler)
+            (outcome,) = self._handle_together([event])
         except OperationalError as exc:  # the database is away: not the message's fault
-            log.warning(
-                "%s: database unavailable, %s put back: %s",
-                self.service,
-                event.id,
-                exc.orig,
-            )
-            self._republish(
-                message,
-                raw,
-                attempts=self._attempts(message),
-                reason="database unavailable",
-            )
-            self._pause.wait(1.0)
+            self._put_back([(event, message, raw)], exc)
             return
         except Exception as exc:
             log.exception("%s: handler for %s %s failed", self.service, event.type, event.id)
@@ -141,33 +186,44 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         message.ack()
         self._metrics.consumed.labels(self.service, event.type, outcome).inc()
 
-    def _handle(self, event: Event, handler: Handler) -> str:
-        try:
-            with self.sessions() as session, session.begin():
-                if session.scalar(
-                    select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)
-                ):
-                    return "duplicate"
-                session.execute(
-                    insert(self.inbox).values(
-                        event_id=event.id,
-                        event_type=event.type,
-                        handled_at=datetime.now(UTC),
-                    )
-                )
-                handler(session, event)
-            return "handled"
-        except IntegrityError:
-            if self._already_handled(event):  # a twin delivery committed first
-                return "duplicate"
-            raise
-
-    def _already_handled(self, event: Event) -> bool:
-        with self.sessions() as session:
-            found = session.scalar(
-                select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)
+    def _put_back(self, batch: list[tuple[Event, Message, Any]], exc: OperationalError) -> None:
+        log.warning("%s: database unavailable, %d put back: %s", self.service, len(batch), exc.orig)
+        for _event, message, raw in batch:
+            self._republish(
+                message, raw, attempts=self._attempts(message), reason="database unavailable"
             )
-            return found is not None
+        self._pause.wait(1.0)
+
+    def _handle_together(self, events: list[Event]) -> list[str]:
+        """Run the handlers of ``events`` in one transaction; each outcome is ``handled`` or
+        ``duplicate`` (its id was already in the inbox)."""
+        outcomes = []
+        with self.sessions() as session, session.begin():
+            for event in events:
+                if not self._record_in_inbox(session, event):
+                    outcomes.append("duplicate")
+                    continue
+                self.handlers[event.type](session, event)
+                outcomes.append("handled")
+        return outcomes
+
+    def _record_in_inbox(self, session: Session, event: Event) -> bool:
+        """Insert the event's id into the inbox; False when it was there already. On
+        PostgreSQL a twin delivery being handled concurrently waits for the other's commit."""
+        values = {"event_id": event.id, "event_type": event.type, "handled_at": datetime.now(UTC)}
+        dialect = session.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            module = postgresql if dialect == "postgresql" else sqlite
+            statement = module.insert(self.inbox).values(**values).on_conflict_do_nothing()
+            return bool(session.execute(statement).rowcount)
+        if session.scalar(select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)):
+            return False
+        try:
+            with session.begin_nested():
+                session.execute(insert(self.inbox).values(**values))
+        except IntegrityError:
+            return False
+        return True
 
     @staticmethod
     def _attempts(message: Message) -> int:
