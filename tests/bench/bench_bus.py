@@ -66,8 +66,13 @@ def bench_platform(folder: Path) -> tuple[float, float, str]:
 def bench_raw() -> float:
     body = json.dumps(encode(Event("InvitationIssued", 1, "invitations", invitation_data())))
     exchange = Exchange(f"raw{uuid.uuid4().hex[:8]}", type="topic", durable=True)
-    queue = Queue(f"{exchange.name}-q", exchange, routing_key="#", durable=True,
-                  queue_arguments={"x-queue-type": "quorum"})
+    queue = Queue(
+        f"{exchange.name}-q",
+        exchange,
+        routing_key="#",
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
     received = 0
     with Connection(AMQP_URL, transport_options={"confirm_publish": True}) as connection:
         channel = connection.default_channel
@@ -75,9 +80,14 @@ def bench_raw() -> float:
         producer = connection.Producer(exchange=exchange)
         started = time.perf_counter()
         for _ in range(N):
-            producer.publish(body, routing_key="invitations.InvitationIssued",
-                             content_type="application/json", content_encoding="utf-8",
-                             delivery_mode=2, retry=False)
+            producer.publish(
+                body,
+                routing_key="invitations.InvitationIssued",
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                retry=False,
+            )
 
         def on_message(message: object) -> None:
             nonlocal received
@@ -99,9 +109,12 @@ def main() -> None:
         staged, carried, backend = bench_platform(Path(folder))
     raw = bench_raw()
     platform_rate, raw_rate = N / carried, N / raw
-    print(f"bench-bus: {N} events, RabbitMQ at {make_url(AMQP_URL.replace('amqp', 'postgresql', 1)).host}, outbox on {backend}")
+    print(f"bench-bus: {N} events through RabbitMQ, outbox and inbox on {backend}")
     print(f"  staging in the outbox ........ {N / staged:9.0f} events/s ({staged:.2f} s)")
-    print(f"  outbox -> relay -> consumer .. {platform_rate:9.0f} events/s ({carried:.2f} s, each handled once)")
+    print(
+        f"  outbox -> relay -> consumer .. {platform_rate:9.0f} events/s "
+        f"({carried:.2f} s, each handled once)"
+    )
     print(f"  raw kombu confirm + consume .. {raw_rate:9.0f} events/s ({raw:.2f} s)")
     print(f"  ratio platform / raw ......... {platform_rate / raw_rate:9.2f}")
 

@@ -22,12 +22,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from kombu import Connection, Producer
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import Table, insert, select
+from sqlalchemy import CursorResult, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -215,7 +215,8 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         if dialect in ("postgresql", "sqlite"):
             module = postgresql if dialect == "postgresql" else sqlite
             statement = module.insert(self.inbox).values(**values).on_conflict_do_nothing()
-            return bool(session.execute(statement).rowcount)
+            result = cast(CursorResult[Any], session.execute(statement))
+            return bool(result.rowcount)
         if session.scalar(select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)):
             return False
         try:

@@ -21,8 +21,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from kombu.transport import filesystem
 from kombu.exceptions import ChannelError
+from kombu.transport import filesystem
 from kombu.utils.json import dumps, loads
 
 CLAIM_KEY = "nexam_claim"

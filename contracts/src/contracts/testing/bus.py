@@ -201,7 +201,15 @@ def running(target: Callable[[threading.Event], None]) -> Iterator[threading.Eve
 def spawn(role: str, spec: WorldSpec, var_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
     """Start ``python -m contracts.testing.busproc ROLE`` on the same world."""
     return subprocess.Popen(
-        [sys.executable, "-m", "contracts.testing.busproc", role, json.dumps(asdict(spec)), str(var_dir), *extra],
+        [
+            sys.executable,
+            "-m",
+            "contracts.testing.busproc",
+            role,
+            json.dumps(asdict(spec)),
+            str(var_dir),
+            *extra,
+        ],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 

@@ -30,7 +30,7 @@ def main(argv: Sequence[str]) -> int:
         def die(_db: DbConnection, _positions: Sequence[int]) -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # published and confirmed, never marked
 
-        relay._mark_sent = die  # type: ignore[method-assign]
+        relay._mark_sent = die  # type: ignore[method-assign,assignment]
     relay.run(stop)
     return 0
 

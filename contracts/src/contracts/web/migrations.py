@@ -32,19 +32,25 @@ def run_env(metadata: MetaData) -> None:
     from alembic import context
 
     url = context.config.get_main_option("sqlalchemy.url")
-    options = {
-        "target_metadata": metadata,
-        "render_as_batch": True,
-        "compare_type": True,
-    }
     if context.is_offline_mode():
-        context.configure(url=url, literal_binds=True, **options)
+        context.configure(
+            url=url,
+            literal_binds=True,
+            target_metadata=metadata,
+            render_as_batch=True,
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(str(url), poolclass=NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, **options)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=True,  # SQLite alters tables by copying them
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
