@@ -54,13 +54,17 @@ class GatewaySettings:
             env=env,
             var_dir=var_dir,
             public_url=public_url,
-            signing_key_path=Path(key_path) if key_path else var_dir / "keys" / "gateway-ed25519.pem",
+            signing_key_path=Path(key_path)
+            if key_path
+            else var_dir / "keys" / "gateway-ed25519.pem",
             generate_signing_key=not key_path,
             previous_public_keys=tuple(Path(p.strip()) for p in previous.split(",") if p.strip()),
             token_audience=env_vars.get("TOKEN_AUDIENCE", TOKEN_AUDIENCE),
             access_token_seconds=int(env_vars.get("ACCESS_TOKEN_SECONDS", 15 * 60)),
             service_urls={
-                name: env_vars.get(f"{name.upper()}_URL", f"http://127.0.0.1:{PORTS[name]}").rstrip("/")
+                name: env_vars.get(f"{name.upper()}_URL", f"http://127.0.0.1:{PORTS[name]}").rstrip(
+                    "/"
+                )
                 for name in SERVICES
             },
             connect_timeout=float(env_vars.get("GATEWAY_CONNECT_TIMEOUT", 2)),

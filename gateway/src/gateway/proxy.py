@@ -69,7 +69,9 @@ class ServiceProxy:
         remote = request.remote_addr or ""
         if self.trusted_proxies <= 0:
             return remote
-        chain = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        chain = [
+            a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()
+        ]
         chain.append(remote)
         index = max(len(chain) - 1 - self.trusted_proxies, 0)
         return chain[index]
@@ -108,7 +110,9 @@ class ServiceProxy:
             return self._unavailable(service, "is not reachable")
         except requests.RequestException as exc:
             log.warning("forwarding to %s failed: %s", service, exc)
-            return error_response(502, "bad_gateway", f"The {service} service gave no valid answer.")
+            return error_response(
+                502, "bad_gateway", f"The {service} service gave no valid answer."
+            )
         dropped = _hop_by_hop(upstream.raw.headers.getlist("Connection"))
         # given to the constructor, so the upstream's Content-Type replaces Flask's default
         # instead of being added next to it

@@ -43,7 +43,9 @@ def public_blueprint(settings: GatewaySettings, key: SigningKey, proxy: ServiceP
     return blp
 
 
-def install_cli(app: Flask, settings: GatewaySettings, key: SigningKey, lifetime: timedelta) -> None:
+def install_cli(
+    app: Flask, settings: GatewaySettings, key: SigningKey, lifetime: timedelta
+) -> None:
     @app.cli.command("dev-token")
     @click.option("--subject", default="dev-coordinator")
     @click.option("--role", "roles", multiple=True, default=["coordinator"])
