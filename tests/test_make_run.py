@@ -4,7 +4,6 @@ event staged by one service handled by the others, and Ctrl-C stops everything."
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -14,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.testing.bus import wait_until
 
@@ -49,10 +49,12 @@ def port_in_use(port: int) -> bool:
 
 def handled(service: str, event_type: str) -> float:
     port = WEB_PORTS[service] + 1000
-    labels = f'service="{service}",type="{event_type}",outcome="handled"'
-    pattern = r"nexam_bus_consumed_total\{" + labels + r"\} ([0-9.]+)"
-    found = re.search(pattern, text_of(f"http://127.0.0.1:{port}/metrics"))
-    return float(found.group(1)) if found else 0.0
+    wanted = {"service": service, "type": event_type, "outcome": "handled"}
+    for family in text_string_to_metric_families(text_of(f"http://127.0.0.1:{port}/metrics")):
+        for sample in family.samples:
+            if sample.name == "nexam_bus_consumed_total" and sample.labels == wanted:
+                return float(sample.value)
+    return 0.0
 
 
 @pytest.mark.slow
@@ -79,7 +81,7 @@ def test_make_run_starts_the_platform_and_carries_an_event(tmp_path: Path) -> No
         for name, port in WEB_PORTS.items():
             wait_until(
                 lambda port=port: answers(f"http://127.0.0.1:{port}/healthz"),
-                60,
+                30,
                 f"{name} /healthz",
             )
         wait_until(lambda: answers("http://127.0.0.1:8025/"), 30, "the dev mailbox")
