@@ -7,6 +7,7 @@ SERVICES := identity invitations notifier exams devicecheck
 PACKAGES := contracts gateway $(addprefix services/,$(SERVICES))
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+TEST_DIRS = $(wildcard contracts/tests gateway/tests $(addsuffix /tests,$(addprefix services/,$(SERVICES))) tests)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run migrate test lint format bench bench-bus clean
@@ -33,7 +34,7 @@ run: migrate ## Start the whole platform (embedded: SQLite, filesystem bus, dev 
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile deploy/Procfile.dev --app-root . start
 
 test: $(STAMP) ## Run every test (real PostgreSQL/RabbitMQ when DATABASE_URL/AMQP_URL are set)
-	$(BIN)/python -m pytest contracts/tests gateway/tests $(addsuffix /tests,$(addprefix services/,$(SERVICES))) tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_DIRS) $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (check and format) and mypy
 	$(BIN)/ruff check .

@@ -1,0 +1,36 @@
+"""Every service's worker handles exactly the events it is subscribed to (DESIGN section 2),
+and publishes only the events its contracts say it produces."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from contracts.bus import SUBSCRIPTIONS
+from contracts.events import CONTRACTS
+
+CONSUMERS = sorted(SUBSCRIPTIONS)
+SERVICES = ["identity", "invitations", "notifier", "exams", "devicecheck"]
+
+
+@pytest.mark.parametrize("service", CONSUMERS)
+def test_a_consuming_service_has_a_handler_for_each_subscription(service: str) -> None:
+    handlers = importlib.import_module(f"{service}.handlers").handlers()
+    assert set(handlers) == {event_type for event_type, _version in SUBSCRIPTIONS[service]}
+    assert all(callable(handler) for handler in handlers.values())
+
+
+def test_the_device_check_consumes_nothing_and_has_no_inbox() -> None:
+    store = importlib.import_module("devicecheck.store")
+    assert "devicecheck" not in SUBSCRIPTIONS
+    assert "bus_inbox" not in store.metadata.tables
+    assert "bus_outbox" in store.metadata.tables
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_producer_of_a_contract_has_an_outbox(service: str) -> None:
+    produces = {c.type for c in CONTRACTS if c.producer == service}
+    store = importlib.import_module(f"{service}.store")
+    assert produces, f"{service} produces no event"
+    assert "bus_outbox" in store.metadata.tables
