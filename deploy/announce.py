@@ -10,15 +10,9 @@ import time
 import urllib.error
 import urllib.request
 
-WEB = {
-    "gateway": 8000,
-    "identity": 8001,
-    "invitations": 8002,
-    "notifier": 8003,
-    "exams": 8004,
-    "devicecheck": 8005,
-    "dev mailbox": 8025,
-}
+from contracts.web.settings import PORTS
+
+WEB = {**PORTS, "dev mailbox": 8025}
 
 
 def healthy(port: int, path: str) -> bool:

@@ -16,17 +16,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.testing.bus import wait_until
+from contracts.web.settings import PORTS, WORKER_METRICS_OFFSET
 
 ROOT = Path(__file__).resolve().parents[1]
-WEB_PORTS = {
-    "gateway": 8000,
-    "identity": 8001,
-    "invitations": 8002,
-    "notifier": 8003,
-    "exams": 8004,
-    "devicecheck": 8005,
-}
-PORTS = [*WEB_PORTS.values(), 9001, 9002, 9003, 9004, 9005, 1025, 8025]
+WEB_PORTS = dict(PORTS)
+WORKER_PORTS = [port + WORKER_METRICS_OFFSET for name, port in PORTS.items() if name != "gateway"]
+ALL_PORTS = [*WEB_PORTS.values(), *WORKER_PORTS, 1025, 8025]
 
 
 def answers(url: str) -> bool:
@@ -48,7 +43,7 @@ def port_in_use(port: int) -> bool:
 
 
 def handled(service: str, event_type: str) -> float:
-    port = WEB_PORTS[service] + 1000
+    port = WEB_PORTS[service] + WORKER_METRICS_OFFSET
     wanted = {"service": service, "type": event_type, "outcome": "handled"}
     for family in text_string_to_metric_families(text_of(f"http://127.0.0.1:{port}/metrics")):
         for sample in family.samples:
@@ -59,7 +54,7 @@ def handled(service: str, event_type: str) -> float:
 
 @pytest.mark.slow
 def test_make_run_starts_the_platform_and_carries_an_event(tmp_path: Path) -> None:
-    busy = [p for p in PORTS if port_in_use(p)]
+    busy = [p for p in ALL_PORTS if port_in_use(p)]
     if busy:
         pytest.fail(f"ports already in use, stop what holds them: {busy}")
     env = {
@@ -123,4 +118,4 @@ def test_make_run_starts_the_platform_and_carries_an_event(tmp_path: Path) -> No
         log.close()
     output = (tmp_path / "make-run.log").read_text(errors="replace")
     assert "http://127.0.0.1:8025" in output
-    wait_until(lambda: not any(port_in_use(p) for p in PORTS), 15, "every port to be released")
+    wait_until(lambda: not any(port_in_use(p) for p in ALL_PORTS), 15, "every port to be released")

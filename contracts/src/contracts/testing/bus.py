@@ -147,15 +147,7 @@ class BusWorld:
         return int(total), int(distinct)
 
     def unsent(self) -> int:
-        with self.engine.connect() as db:
-            return int(
-                db.scalar(
-                    select(func.count())
-                    .select_from(self.outbox_table)
-                    .where(self.outbox_table.c.sent_at.is_(None))
-                )
-                or 0
-            )
+        return self.relay().pending_count()
 
     def take_dead(self) -> list[tuple[dict[str, Any], bytes]]:
         """Every message in the dead queue, as (headers, body)."""
