@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 import jwt
-from flask import g, request
+from flask import current_app, g, request
 
 from contracts.web.errors import ApiError
 
@@ -135,3 +135,22 @@ def _unauthorized(message: str) -> ApiError:
     error = ApiError(401, "invalid_token", message)
     error.headers["WWW-Authenticate"] = 'Bearer realm="nexam"'
     return error
+
+
+VERIFIER_EXTENSION = "nexam.verifier"
+
+
+def app_verifier() -> TokenVerifier:
+    """The verifier of the current app, set up by ``create_service_app``."""
+    verifier: TokenVerifier = current_app.extensions[VERIFIER_EXTENSION]
+    return verifier
+
+
+def require_role(*roles: str) -> Callable[[F], F]:
+    """``require_token`` with the current app's verifier."""
+    return require_token(app_verifier, *roles)
+
+
+def current_claims() -> Claims:
+    claims: Claims = g.claims
+    return claims

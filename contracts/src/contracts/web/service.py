@@ -15,6 +15,7 @@ from contracts.bus.connection import BusAddress
 from contracts.bus.outbox import Outbox
 from contracts.bus.tables import OUTBOX
 from contracts.web.app import create_base_app
+from contracts.web.auth import VERIFIER_EXTENSION, TokenVerifier
 from contracts.web.cli import install_bus_commands
 from contracts.web.database import make_engine, make_sessions
 from contracts.web.observability import bus_check, database_check
@@ -44,7 +45,11 @@ def build_runtime(settings: ServiceSettings, metadata: MetaData) -> ServiceRunti
 
 
 def create_service_app(
-    runtime: ServiceRuntime, *, title: str, blueprints: Iterable[Blueprint] = ()
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    blueprints: Iterable[Blueprint] = (),
+    verifier: TokenVerifier | None = None,
 ) -> Flask:
     app, _api = create_base_app(
         runtime.settings.service,
@@ -53,6 +58,10 @@ def create_service_app(
         blueprints=blueprints,
     )
     app.extensions["nexam.runtime"] = runtime
+    settings = runtime.settings
+    app.extensions[VERIFIER_EXTENSION] = verifier or TokenVerifier(
+        settings.token_issuer, settings.token_audience, jwks_url=settings.jwks_url
+    )
     if runtime.outbox is not None:
         install_bus_commands(app, runtime.outbox, runtime.sessions)
     return app
