@@ -8,13 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from contracts.web.keyfiles import read_secret_file
 
 
 def _b64(data: bytes) -> str:
@@ -45,11 +46,8 @@ class SigningKey:
 
 
 def load_signing_key(path: Path, *, generate: bool, previous: tuple[Path, ...] = ()) -> SigningKey:
-    if not path.exists():
-        if not generate:
-            raise FileNotFoundError(f"signing key {path} does not exist")
-        _generate(path)
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    pem = read_secret_file(path, generate=_new_private_pem if generate else None)
+    private = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     olds = []
@@ -61,21 +59,9 @@ def load_signing_key(path: Path, *, generate: bool, previous: tuple[Path, ...] =
     return SigningKey(private, tuple(olds))
 
 
-def _generate(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def _new_private_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    # created 0600 and renamed into place, so two processes starting at once agree on one key
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
