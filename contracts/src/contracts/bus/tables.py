@@ -6,7 +6,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -14,6 +13,8 @@ from sqlalchemy import (
     Table,
     Uuid,
 )
+
+from contracts.web.database import UtcDateTime
 
 OUTBOX = "bus_outbox"
 INBOX = "bus_inbox"
@@ -30,8 +31,8 @@ def outbox_columns() -> list[Column[object]]:
         Column("event_id", Uuid, nullable=False, unique=True),
         Column("routing_key", String(200), nullable=False),
         Column("body", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=True),
     ]
 
 
@@ -39,7 +40,7 @@ def inbox_columns() -> list[Column[object]]:
     return [
         Column("event_id", Uuid, primary_key=True),
         Column("event_type", String(100), nullable=False),
-        Column("handled_at", DateTime(timezone=True), nullable=False),
+        Column("handled_at", UtcDateTime(), nullable=False),
     ]
 
 

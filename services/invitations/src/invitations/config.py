@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
-from contracts.web.settings import ServiceSettings
+from contracts.web.keyfiles import read_secret_file
+from contracts.web.settings import ConfigurationError, ServiceSettings
 
 SERVICE = "invitations"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
     return ServiceSettings.from_env(SERVICE, environ)
+
+
+@dataclass(frozen=True)
+class InvitationSettings:
+    service: ServiceSettings
+    #: HMAC key of the code digests; a file, generated under var/ outside production
+    code_key: bytes
+    bulk_max_rows: int
+    bulk_max_bytes: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> InvitationSettings:
+        env = os.environ if environ is None else environ
+        service = load_settings(env)
+        key_file = env.get("INVITATION_CODE_KEY_FILE")
+        if service.env == "prod" and not key_file:
+            raise ConfigurationError("INVITATION_CODE_KEY_FILE must name the code digest key")
+        path = Path(key_file) if key_file else service.var_dir / "keys" / "invitation-code.key"
+        generate = None if key_file else (lambda: secrets.token_hex(32).encode())
+        try:
+            key = read_secret_file(path, generate=generate).strip()
+        except FileNotFoundError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if len(key) < 32:
+            raise ConfigurationError(f"{path} must hold at least 32 bytes")
+        return cls(
+            service=service,
+            code_key=key,
+            bulk_max_rows=int(env.get("INVITATIONS_BULK_MAX_ROWS", 10_000)),
+            bulk_max_bytes=int(env.get("INVITATIONS_BULK_MAX_BYTES", 5 * 1024 * 1024)),
+        )

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from contracts.bus import SUBSCRIPTIONS, Handler, note_receipt
-from invitations.config import SERVICE
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from contracts.bus import Handler
+from contracts.envelope import Event
+from invitations.service import Issuer, record_email_outcome
+
+Clock = Callable[[], datetime]
 
 
-def handlers() -> dict[str, Handler]:
-    # the use cases behind these events land with the invitations issue
-    return {event_type: note_receipt for event_type, _version in SUBSCRIPTIONS[SERVICE]}
+def handlers(issuer: Issuer, clock: Clock = lambda: datetime.now(UTC)) -> dict[str, Handler]:
+    def account_activated(session: Session, event: Event) -> None:
+        issuer.record_activation(session, event, clock())
+
+    def email_outcome(session: Session, event: Event) -> None:
+        record_email_outcome(session, event, clock())
+
+    return {
+        "AccountActivated": account_activated,
+        "EmailDelivered": email_outcome,
+        "EmailFailed": email_outcome,
+    }

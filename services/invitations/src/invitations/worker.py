@@ -1,15 +1,30 @@
-"""``python -m invitations.worker``: outbox relay and event consumer."""
+"""``python -m invitations.worker``: outbox relay, event consumer, roster rows, expiry sweep."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from contracts.bus.outbox import Outbox
+from contracts.web.service import build_runtime
 from contracts.worker import run_service_worker
 from invitations import store
-from invitations.config import load_settings
+from invitations.config import InvitationSettings
 from invitations.handlers import handlers
+from invitations.jobs import jobs
+from invitations.service import Issuer
 
 
 def main() -> None:
-    run_service_worker(load_settings(), store.metadata, handlers())
+    settings = InvitationSettings.from_env()
+    runtime = build_runtime(settings.service, store.metadata)
+    issuer = Issuer(Outbox(store.metadata, settings.service.service), settings.code_key)
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    run_service_worker(
+        settings.service,
+        store.metadata,
+        handlers(issuer, clock),
+        jobs(runtime.sessions, issuer, clock),
+    )
 
 
 if __name__ == "__main__":

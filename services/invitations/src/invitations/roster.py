@@ -1,0 +1,140 @@
+"""Reading a roster: a CSV file with a header row, or a JSON list. Every bad row is reported
+with its number and field errors; the good rows go through."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import ValidationError
+
+from invitations.domain import normalise_email
+from invitations.schemas import RosterRowSchema
+
+COLUMNS = ("email", "first_name", "last_name", "evaluation_ref", "evaluation_name", "language")
+REQUIRED_COLUMNS = COLUMNS[:5]
+
+
+class RosterProblem(Exception):
+    """The file as a whole cannot be read; nothing in it is taken."""
+
+    def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class Roster:
+    """Valid rows as (row number, fields) and rejected rows as {row, errors}. CSV rows are
+    numbered as a spreadsheet shows them (the header is row 1); JSON elements from 1."""
+
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_roster(raw: bytes, content_type: str, *, max_rows: int) -> Roster:
+    mime = content_type.split(";")[0].strip().lower()
+    if mime == "application/json":
+        items = _json_items(raw)
+    elif mime in ("text/csv", "application/csv", "text/plain"):
+        items = _csv_items(raw)
+    else:
+        raise RosterProblem(
+            415, "unsupported_media_type", "Send the roster as text/csv or as a JSON list."
+        )
+    if len(items) > max_rows:
+        raise RosterProblem(
+            413,
+            "roster_too_large",
+            f"A roster holds at most {max_rows} rows; split this one.",
+            rows=len(items),
+        )
+    if not items:
+        raise RosterProblem(400, "roster_empty", "The roster has no rows.")
+    return _check(items)
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RosterProblem(
+            400, "roster_encoding", "The file is not UTF-8. Save it as “CSV UTF-8” and retry."
+        ) from None
+
+
+def _json_items(raw: bytes) -> list[tuple[int, Any]]:
+    try:
+        data = json.loads(_text(raw))
+    except json.JSONDecodeError as exc:
+        raise RosterProblem(400, "roster_syntax", f"The JSON is not valid: {exc.msg}.") from None
+    if not isinstance(data, list):
+        raise RosterProblem(400, "roster_syntax", "Send a JSON list of candidates.")
+    return list(enumerate(data, start=1))
+
+
+def _csv_items(raw: bytes) -> list[tuple[int, Any]]:
+    reader = csv.reader(io.StringIO(_text(raw), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise RosterProblem(400, "roster_empty", "The file is empty.") from None
+    except csv.Error as exc:
+        raise RosterProblem(400, "roster_syntax", f"The CSV cannot be read: {exc}.") from None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    unknown = [n for n in names if n not in COLUMNS]
+    if missing or unknown or len(set(names)) != len(names):
+        raise RosterProblem(
+            400,
+            "roster_header",
+            "The first row must name the columns: " + ", ".join(COLUMNS) + " (language optional).",
+            missing=missing,
+            unknown=unknown,
+        )
+    items: list[tuple[int, Any]] = []
+    try:
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue  # blank lines, as spreadsheets often leave at the end
+            if len(values) != len(names):
+                items.append((number, {"__columns__": len(values)}))
+                continue
+            items.append((number, dict(zip(names, values, strict=True))))
+    except csv.Error as exc:
+        raise RosterProblem(400, "roster_syntax", f"The CSV cannot be read: {exc}.") from None
+    return items
+
+
+def _check(items: list[tuple[int, Any]]) -> Roster:
+    schema = RosterRowSchema()
+    roster = Roster()
+    seen: dict[tuple[str, str], int] = {}
+    for number, item in items:
+        if not isinstance(item, dict):
+            roster.rejected.append({"row": number, "errors": {"_row": ["Not an object."]}})
+            continue
+        if "__columns__" in item:
+            message = f"Has {item['__columns__']} values; the header names {len(COLUMNS)} or 5."
+            roster.rejected.append({"row": number, "errors": {"_row": [message]}})
+            continue
+        try:
+            row: dict[str, str] = schema.load(item)
+        except ValidationError as exc:
+            roster.rejected.append({"row": number, "errors": exc.messages_dict})
+            continue
+        row["email"] = normalise_email(row["email"])
+        key = (row["email"], row["evaluation_ref"])
+        if key in seen:
+            message = f"Duplicate of row {seen[key]} (same email and evaluation)."
+            roster.rejected.append({"row": number, "errors": {"_row": [message]}})
+            continue
+        seen[key] = number
+        roster.rows.append((number, row))
+    return roster
