@@ -113,6 +113,7 @@ def run_service_worker(
     metadata: MetaData,
     handlers: Mapping[str, Handler] | None = None,
     jobs: Sequence[PeriodicJob] = (),
+    stop: threading.Event | None = None,
 ) -> None:
     """The whole ``main()`` of a service's worker module."""
     from contracts.web.service import build_runtime
@@ -127,5 +128,7 @@ def run_service_worker(
             metadata=metadata,
             handlers=handlers or {},
             jobs=jobs,
-        )
+            topology=Topology.for_namespace(settings.bus_namespace),
+        ),
+        stop,
     )

@@ -249,7 +249,7 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         Producer(message.channel).publish(
             raw,
             exchange="",
-            routing_key=self.service,
+            routing_key=self.topology.queue_name(self.service),
             headers=headers,
             **self._properties(message),
         )

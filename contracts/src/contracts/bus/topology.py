@@ -50,6 +50,24 @@ class Topology:
     )
     #: deliveries after which RabbitMQ dead-letters a message that keeps killing its consumer
     delivery_limit: int = 10
+    #: prefix of queue names, so that several platforms can share one broker
+    queue_prefix: str = ""
+
+    @classmethod
+    def for_namespace(cls, namespace: str) -> Topology:
+        """The default topology, or one whose exchanges and queues all start with
+        ``namespace.`` (``BUS_NAMESPACE``): a staging and a production platform, or parallel
+        test runs, can then share one RabbitMQ without seeing each other's events."""
+        if not namespace:
+            return cls()
+        return cls(
+            events_exchange_name=f"{namespace}.nexam.events",
+            dead_exchange_name=f"{namespace}.nexam.dead",
+            queue_prefix=f"{namespace}.",
+        )
+
+    def queue_name(self, service: str) -> str:
+        return f"{self.queue_prefix}{service}"
 
     @property
     def events_exchange(self) -> Exchange:
@@ -65,7 +83,7 @@ class Topology:
 
     def queue(self, service: str) -> Queue:
         return Queue(
-            service,
+            self.queue_name(service),
             bindings=[
                 binding(self.events_exchange, routing_key=k) for k in self.routing_keys(service)
             ],
@@ -81,7 +99,7 @@ class Topology:
 
     def dead_queue(self, service: str) -> Queue:
         return Queue(
-            f"{service}.dead",
+            f"{self.queue_name(service)}.dead",
             exchange=self.dead_exchange,
             routing_key=service,
             durable=True,

@@ -34,6 +34,7 @@ class ServiceSettings:
     var_dir: Path
     database_url: str
     bus_url: str
+    bus_namespace: str
     public_url: str
     jwks_url: str
     token_audience: str
@@ -63,6 +64,7 @@ class ServiceSettings:
                 f"{prefix}_DATABASE_URL", f"sqlite:///{var_dir / f'{service}.db'}"
             ),
             bus_url=env_vars.get("BUS_URL", "filesystem://"),
+            bus_namespace=env_vars.get("BUS_NAMESPACE", ""),
             public_url=env_vars.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             jwks_url=env_vars.get("GATEWAY_JWKS_URL", f"{gateway}/.well-known/jwks.json"),
             token_audience=env_vars.get("TOKEN_AUDIENCE", TOKEN_AUDIENCE),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
+
 from contracts.worker import run_service_worker
 from devicecheck import store
 from devicecheck.config import load_settings
 
 
-def main() -> None:
-    run_service_worker(load_settings(), store.metadata)
+def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
+    run_service_worker(load_settings(environ), store.metadata, stop=stop)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from contracts.bus.outbox import Outbox
@@ -14,8 +16,8 @@ from invitations.jobs import jobs
 from invitations.service import Issuer
 
 
-def main() -> None:
-    settings = InvitationSettings.from_env()
+def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
+    settings = InvitationSettings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
     issuer = Issuer(Outbox(store.metadata, settings.service.service), settings.code_key)
     clock = lambda: datetime.now(UTC)  # noqa: E731
@@ -24,6 +26,7 @@ def main() -> None:
         store.metadata,
         handlers(issuer, clock),
         jobs(runtime.sessions, issuer, clock),
+        stop=stop,
     )
 
 
