@@ -10,6 +10,7 @@ from flask import Flask
 from contracts.bus.outbox import Outbox
 from contracts.web.auth import TokenVerifier
 from contracts.web.service import build_runtime, create_service_app
+from contracts.web.settings import ServiceSettings
 from invitations import store
 from invitations.api import EXTENSION, Context, blp
 from invitations.config import InvitationSettings
@@ -17,12 +18,15 @@ from invitations.service import Issuer
 
 
 def create_app(
-    settings: InvitationSettings | None = None,
+    settings: InvitationSettings | ServiceSettings | None = None,
     *,
     verifier: TokenVerifier | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Flask:
-    settings = settings or InvitationSettings.from_env()
+    if settings is None:
+        settings = InvitationSettings.from_env()
+    elif isinstance(settings, ServiceSettings):
+        settings = InvitationSettings.for_service(settings)
     runtime = build_runtime(settings.service, store.metadata)
     app = create_service_app(
         runtime, title="Nexam invitations", blueprints=[blp], verifier=verifier

@@ -121,9 +121,11 @@ class InvitationCollection(MethodView):
                 evaluation=query.get("evaluation"),
                 email=query.get("email"),
                 after=_decode_cursor(query["cursor"]) if query.get("cursor") else None,
-                limit=limit,
+                limit=limit + 1,
             )
-        next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
+        more = len(rows) > limit  # one row past the page says whether another page exists
+        rows = rows[:limit]
+        next_cursor = _encode_cursor(rows[-1]) if more else None
         return {"items": [service.as_json(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -246,6 +248,8 @@ def _change(
         raise not_found() from None
     except InvitationStateError as exc:
         raise ApiError(409, exc.error, exc.message) from None
+    except IntegrityError:  # another change to the same invitation won the race
+        raise ApiError(409, "conflict", "The invitation changed meanwhile; try again.") from None
     return service.as_json(row)
 
 

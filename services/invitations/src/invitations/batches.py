@@ -58,7 +58,7 @@ def process_pending_rows(session: Session, issuer: Issuer, now: datetime, limit:
         )
         .join(batches, batches.c.id == batch_rows.c.batch_id)
         .where(batch_rows.c.outcome.is_(None))
-        .order_by(batch_rows.c.batch_id, batch_rows.c.row_number)
+        .order_by(batches.c.created_at, batch_rows.c.batch_id, batch_rows.c.row_number)
         .limit(limit)
         .with_for_update(skip_locked=True, of=batch_rows)
     ).all()

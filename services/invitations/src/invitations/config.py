@@ -29,7 +29,15 @@ class InvitationSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InvitationSettings:
         env = os.environ if environ is None else environ
-        service = load_settings(env)
+        return cls.for_service(load_settings(env), env)
+
+    @classmethod
+    def for_service(
+        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
+    ) -> InvitationSettings:
+        """The invitation settings around common ones already read (as the repository's
+        tests build every service's app from a ServiceSettings)."""
+        env = os.environ if environ is None else environ
         key_file = env.get("INVITATION_CODE_KEY_FILE")
         if service.env == "prod" and not key_file:
             raise ConfigurationError("INVITATION_CODE_KEY_FILE must name the code digest key")

@@ -17,6 +17,7 @@ from contracts.envelope import Event
 from invitations.domain import (
     STANDING,
     EmailStatus,
+    InvitationStateError,
     Status,
     check_resend,
     check_revoke,
@@ -170,9 +171,17 @@ class Issuer:
     ) -> Row[Any]:
         """A new code valid 30 days from now; the old one stops working at once."""
         current = _owned_for_update(session, institution_id, invitation_id)
-        check_resend(Status(current.status))
+        status = Status(current.status)
+        check_resend(status)
+        if status is Status.EXPIRED and _replaced(session, current):
+            # bringing it back would make two standing invitations for one person
+            raise InvitationStateError(
+                "invitation_replaced",
+                "A newer invitation for this person and evaluation exists; resend that one.",
+            )
         candidate = _candidate_of(current)
-        enrolled = Status(current.status) is Status.ENROLLED
+        # an address that has activated an account since gets a sign-in notice, not a code
+        enrolled = status is Status.ENROLLED or _has_account(session, current.email)
         code = None if enrolled else new_code()
         expires_at = None if enrolled else expiry_from(now)
         event = self._announce(
@@ -251,14 +260,19 @@ class Issuer:
                 )
             )
         if data.get("invitation_id"):
-            session.execute(
-                update(invitations)
+            used = session.execute(
+                select(invitations)
                 .where(
                     invitations.c.id == data["invitation_id"],
                     invitations.c.status.in_([Status.PENDING.value, Status.EXPIRED.value]),
                 )
-                .values(status=Status.ACTIVATED.value, code_digest=None, updated_at=now)
-            )
+                .with_for_update()
+            ).first()
+            # an expired invitation that was replaced stays expired: its replacement is
+            # enrolled below, and one person has one standing invitation per evaluation
+            if used is not None and not _replaced(session, used):
+                activated = Status.ACTIVATED.value
+                _update(session, used.id, status=activated, code_digest=None, updated_at=now)
         others = session.execute(
             select(invitations)
             .where(invitations.c.email == email, invitations.c.status == Status.PENDING.value)
@@ -352,6 +366,27 @@ def _owned_for_update(
     if row is None:
         raise NotFound()
     return row
+
+
+def _replaced(session: Session, row: Row[Any]) -> bool:
+    """Whether another standing invitation exists for the same person and evaluation."""
+    other = session.scalar(
+        select(invitations.c.id)
+        .where(
+            invitations.c.institution_id == row.institution_id,
+            invitations.c.email == row.email,
+            invitations.c.evaluation_ref == row.evaluation_ref,
+            invitations.c.id != row.id,
+            invitations.c.status.in_([s.value for s in STANDING]),
+        )
+        .limit(1)
+    )
+    return other is not None
+
+
+def _has_account(session: Session, email: str) -> bool:
+    known = select(activated_addresses.c.email).where(activated_addresses.c.email == email)
+    return session.scalar(known) is not None
 
 
 def _update(session: Session, invitation_id: uuid.UUID, **values: Any) -> Row[Any]:

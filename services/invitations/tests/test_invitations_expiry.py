@@ -1,0 +1,430 @@
+"""The expiry sweep with an injected clock: pending codes expire at their time, each one
+announced once, never early, and never twice even with several sweepers at once."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.codec import decode
+from contracts.examples import load_example
+from contracts.testing.tokens import TestTokens
+from contracts.web.migrations import upgrade
+from invitations import create_app
+from invitations.api import EXTENSION
+from invitations.config import InvitationSettings
+from invitations.domain import code_digest
+from invitations.handlers import handlers
+from invitations.jobs import expire_due_invitations, jobs
+from invitations.service import Candidate, Issuer
+from invitations.store import invitations, outbox
+
+START = datetime(2026, 3, 2, 9, 15, 4, tzinfo=UTC)
+THIRTY_DAYS = timedelta(days=30)
+SECOND = timedelta(seconds=1)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, moment: datetime) -> datetime:
+        self.now = moment
+        return moment
+
+
+@dataclass
+class World:
+    app: Flask
+    client: FlaskClient
+    tokens: TestTokens
+    settings: InvitationSettings
+    clock: Clock
+    institution: uuid.UUID
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.app.extensions["nexam.runtime"].engine
+        return engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        sessions: sessionmaker[Session] = self.app.extensions["nexam.runtime"].sessions
+        return sessions
+
+    @property
+    def issuer(self) -> Issuer:
+        issuer: Issuer = self.app.extensions[EXTENSION].issuer
+        return issuer
+
+    def auth(self, institution: uuid.UUID | None = None) -> dict[str, str]:
+        return self.tokens.header(institution=institution or self.institution)
+
+    def invite(self, email: str, ref: str = "MATH101") -> dict[str, Any]:
+        response = self.client.post(
+            "/api/v1/invitations",
+            json={
+                "email": email,
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "evaluation": {"ref": ref, "name": "Mathematics 101"},
+            },
+            headers=self.auth(),
+        )
+        assert response.status_code == 201, response.get_json()
+        body: dict[str, Any] = response.get_json()
+        return body
+
+    def get(self, invitation_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/invitations/{invitation_id}", headers=self.auth())
+        assert response.status_code == 200
+        body: dict[str, Any] = response.get_json()
+        return body
+
+    def post(self, invitation_id: str, action: str) -> Any:
+        return self.client.post(
+            f"/api/v1/invitations/{invitation_id}/{action}", headers=self.auth()
+        )
+
+    def sweep(self) -> int:
+        return expire_due_invitations(self.sessions, self.issuer, self.clock)
+
+    def events(self, event_type: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as db:
+            bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
+        return [b for b in bodies if b["type"] == event_type]
+
+    def digest_of(self, invitation_id: str) -> str | None:
+        with self.engine.connect() as db:
+            digest: str | None = db.scalar(
+                select(invitations.c.code_digest).where(
+                    invitations.c.id == uuid.UUID(invitation_id)
+                )
+            )
+            return digest
+
+    def activate(self, email: str, invitation_id: str | None = None) -> None:
+        body = load_example("AccountActivated")
+        body["id"] = str(uuid.uuid4())
+        body["data"].update(
+            email=email,
+            invitation_id=invitation_id,
+            institution_id=str(self.institution) if invitation_id else None,
+        )
+        if invitation_id is None:
+            body["data"]["evaluation"] = None
+        with self.sessions() as session, session.begin():
+            handlers(self.issuer, self.clock)["AccountActivated"](session, decode(body))
+
+
+def build_world(database_url: str, tmp_path: Path) -> World:
+    upgrade("invitations", database_url)
+    key_file = tmp_path / "invitation-code.key"
+    key_file.write_bytes(b"expiry-test-key-" * 4)
+    settings = InvitationSettings.from_env(
+        {
+            "NEXAM_ENV": "test",
+            "NEXAM_VAR_DIR": str(tmp_path / "var"),
+            "INVITATIONS_DATABASE_URL": database_url,
+            "INVITATION_CODE_KEY_FILE": str(key_file),
+            "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
+        }
+    )
+    tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
+    clock = Clock(START)
+    app = create_app(settings, verifier=tokens.verifier(), clock=clock)
+    return World(app, app.test_client(), tokens, settings, clock, uuid.uuid4())
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    built = build_world(database_url, tmp_path)
+    yield built
+    built.engine.dispose()
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+
+
+def test_pending_codes_expire_at_their_time_each_announced_once(world: World) -> None:
+    first = world.invite("ada@example.org")
+    world.clock.set(START + timedelta(hours=1))
+    second = world.invite("bob@example.org")
+    world.clock.set(START + timedelta(hours=2))
+    third = world.invite("carl@example.org")
+
+    world.clock.set(START + THIRTY_DAYS - SECOND)
+    assert world.sweep() == 0
+    assert world.events("CodeExpired") == []
+    assert world.get(first["id"])["status"] == "pending"
+
+    at = world.clock.set(START + THIRTY_DAYS)
+    assert world.sweep() == 1
+    (expired,) = world.events("CodeExpired")
+    assert expired["data"] == {
+        "invitation_id": first["id"],
+        "institution_id": str(world.institution),
+        "email": "ada@example.org",
+        "expired_at": at.isoformat(),
+    }
+    got = world.get(first["id"])
+    assert got["status"] == "expired"
+    assert got["updated_at"] == at.isoformat()
+    assert world.digest_of(first["id"]) is None
+    assert world.get(second["id"])["status"] == "pending"
+
+    world.clock.set(START + THIRTY_DAYS + timedelta(hours=5))
+    assert world.sweep() == 2
+    assert world.sweep() == 0
+    world.clock.set(START + 3 * THIRTY_DAYS)
+    assert world.sweep() == 0
+
+    announced = [e["data"]["invitation_id"] for e in world.events("CodeExpired")]
+    assert announced == [first["id"], second["id"], third["id"]]
+    listing = world.client.get(
+        "/api/v1/invitations?status=expired", headers=world.auth()
+    ).get_json()
+    assert {i["id"] for i in listing["items"]} == {first["id"], second["id"], third["id"]}
+
+
+def test_only_pending_invitations_expire(world: World) -> None:
+    revoked = world.invite("rev@example.org")
+    assert world.post(revoked["id"], "revoke").status_code == 200
+    activated = world.invite("act@example.org")
+    world.activate("act@example.org", activated["id"])
+    world.activate("enr@example.org")
+    enrolled = world.invite("enr@example.org")
+    assert enrolled["status"] == "enrolled"
+    pending = world.invite("pen@example.org")
+
+    world.clock.set(START + 2 * THIRTY_DAYS)
+    assert world.sweep() == 1
+
+    assert [e["data"]["invitation_id"] for e in world.events("CodeExpired")] == [pending["id"]]
+    assert world.get(revoked["id"])["status"] == "revoked"
+    assert world.get(activated["id"])["status"] == "activated"
+    assert world.get(enrolled["id"])["status"] == "enrolled"
+
+
+def test_resend_after_expiry_is_pending_again_for_thirty_days(world: World) -> None:
+    created = world.invite("ada@example.org")
+    world.clock.set(START + THIRTY_DAYS)
+    assert world.sweep() == 1
+
+    later = world.clock.set(START + THIRTY_DAYS + timedelta(days=3))
+    response = world.post(created["id"], "resend")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "pending"
+    assert body["expires_at"] == (later + THIRTY_DAYS).isoformat()
+    resent = world.events("InvitationIssued")[-1]["data"]
+    assert resent["resent"] is True
+    assert resent["expires_at"] == (later + THIRTY_DAYS).isoformat()
+    assert world.digest_of(created["id"]) == code_digest(world.settings.code_key, resent["code"])
+
+    assert world.sweep() == 0
+    world.clock.set(later + THIRTY_DAYS - SECOND)
+    assert world.sweep() == 0
+    world.clock.set(later + THIRTY_DAYS)
+    assert world.sweep() == 1
+    assert len(world.events("CodeExpired")) == 2
+    assert world.get(created["id"])["status"] == "expired"
+
+
+def test_an_expired_invitation_can_be_revoked(world: World) -> None:
+    created = world.invite("ada@example.org")
+    at = world.clock.set(START + THIRTY_DAYS)
+    world.sweep()
+
+    response = world.post(created["id"], "revoke")
+
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "revoked"
+    (revoked,) = world.events("InvitationRevoked")
+    assert revoked["data"]["revoked_at"] == at.isoformat()
+    assert world.post(created["id"], "resend").status_code == 409
+
+
+def test_an_expired_invitation_may_be_replaced_by_a_new_one(world: World) -> None:
+    created = world.invite("ada@example.org")
+    world.clock.set(START + THIRTY_DAYS)
+    world.sweep()
+
+    again = world.invite("ada@example.org")
+
+    assert again["id"] != created["id"]
+    assert again["status"] == "pending"
+    assert world.get(created["id"])["status"] == "expired"
+
+
+def test_resending_an_expired_invitation_that_was_replaced_is_a_conflict(world: World) -> None:
+    created = world.invite("ada@example.org")
+    world.clock.set(START + THIRTY_DAYS)
+    world.sweep()
+    replacement = world.invite("ada@example.org")
+    issued = len(world.events("InvitationIssued"))
+
+    response = world.post(created["id"], "resend")
+
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "invitation_replaced"
+    assert response.get_json()["message"]
+    assert world.get(created["id"])["status"] == "expired"
+    assert world.get(replacement["id"])["status"] == "pending"
+    assert len(world.events("InvitationIssued")) == issued
+
+
+def test_an_activation_finished_with_an_expired_replaced_code_is_still_handled(
+    world: World,
+) -> None:
+    """DESIGN 5: an activation begun before expiry may complete after it. If the coordinator
+    has meanwhile invited the person again, the event must still be handled (not fail on the
+    one-standing-invitation rule and go round the retry loop)."""
+    created = world.invite("ada@example.org")
+    world.clock.set(START + THIRTY_DAYS)
+    world.sweep()
+    replacement = world.invite("ada@example.org")
+
+    world.activate("ada@example.org", created["id"])
+
+    # one standing invitation: the replacement, now an enrolment; the old one stays expired
+    assert world.get(replacement["id"])["status"] == "enrolled"
+    assert world.get(created["id"])["status"] == "expired"
+    assert world.digest_of(replacement["id"]) is None
+    notice = world.events("InvitationIssued")[-1]["data"]
+    assert notice["invitation_id"] == replacement["id"]
+    assert (notice["account_exists"], notice["code"]) == (True, None)
+
+
+def test_resend_after_expiry_to_an_address_that_has_since_activated_sends_no_code(
+    world: World,
+) -> None:
+    created = world.invite("ada@example.org", ref="MATH101")
+    world.clock.set(START + THIRTY_DAYS)
+    world.sweep()
+    world.activate("ada@example.org")  # the account was made through another invitation
+
+    response = world.post(created["id"], "resend")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "enrolled"
+    assert body["expires_at"] is None
+    notice = world.events("InvitationIssued")[-1]["data"]
+    assert (notice["account_exists"], notice["code"], notice["resent"]) == (True, None, True)
+    assert world.digest_of(created["id"]) is None
+
+
+def test_the_worker_sweeps_often_enough_to_expire_within_a_minute(world: World) -> None:
+    (sweep,) = [j for j in jobs(world.sessions, world.issuer, world.clock) if "expir" in j.name]
+    assert 0 < sweep.every_seconds <= 30  # a due code waits less than a minute, with margin
+
+    world.invite("ada@example.org")
+    world.clock.set(START + THIRTY_DAYS)
+    sweep.run()
+    assert len(world.events("CodeExpired")) == 1
+
+
+# -- several sweepers at once (PostgreSQL) ---------------------------------------------------------
+
+
+@pytest.fixture
+def pg_world(postgres_url: str, tmp_path: Path) -> Iterator[World]:
+    built = build_world(postgres_url, tmp_path)
+    yield built
+    built.engine.dispose()
+
+
+def _seed(world: World, count: int) -> None:
+    candidates = [
+        Candidate(
+            email=f"p{i:03d}@example.org",
+            first_name="P",
+            last_name=str(i),
+            language="en",
+            evaluation_ref="MATH101",
+            evaluation_name="Mathematics 101",
+        )
+        for i in range(count)
+    ]
+    with world.sessions() as session, session.begin():
+        for i in range(0, count, 100):
+            world.issuer.issue(
+                session, world.institution, candidates[i : i + 100], START + i * SECOND
+            )
+
+
+def _run_together(*targets: Any) -> list[Any]:
+    barrier = threading.Barrier(len(targets))
+    results: list[Any] = [None] * len(targets)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = targets[index]()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(targets))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def _assert_each_expired_once(world: World, count: int) -> None:
+    announced = Counter(e["data"]["invitation_id"] for e in world.events("CodeExpired"))
+    assert sum(announced.values()) == count
+    assert set(announced.values()) == {1}
+    with world.engine.connect() as db:
+        statuses = Counter(db.scalars(select(invitations.c.status)))
+    assert statuses == {"expired": count}
+
+
+def test_two_sweepers_at_once_announce_each_expiry_once(pg_world: World) -> None:
+    _seed(pg_world, 300)
+    pg_world.clock.set(START + THIRTY_DAYS + timedelta(minutes=10))
+
+    results = _run_together(pg_world.sweep, pg_world.sweep)
+
+    assert sum(results) == 300
+    _assert_each_expired_once(pg_world, 300)
+    assert pg_world.sweep() == 0
+
+
+def test_sweepers_taking_small_chunks_share_the_work_without_overlap(pg_world: World) -> None:
+    _seed(pg_world, 300)
+    now = START + THIRTY_DAYS + timedelta(minutes=10)
+
+    def sweeper() -> int:
+        done = 0
+        while True:
+            with pg_world.sessions() as session, session.begin():
+                count = pg_world.issuer.expire_due(session, now, limit=7)
+            done += count
+            if count == 0:
+                return done
+
+    results = _run_together(sweeper, sweeper, sweeper)
+
+    assert sum(results) == 300
+    _assert_each_expired_once(pg_world, 300)
