@@ -34,14 +34,42 @@ class Channel(filesystem.Channel):  # type: ignore[misc]
         self.processing_folder.mkdir(parents=True, exist_ok=True)
         self._claimant = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._lock_path = self.processing_folder / f"{self._claimant}.lock"
-        self._lock_file = open(self._lock_path, "wb")  # noqa: SIM115
+        # locked under a name nobody looks at, then renamed: another channel starting at the
+        # same moment never finds this lock file free and takes it for an orphan's
+        hidden = self.processing_folder / f"{self._claimant}.locking"
+        self._lock_file = open(hidden, "wb")  # noqa: SIM115
         fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(hidden, self._lock_path)
         self._give_back_orphans()
 
     @property
     def processing_folder(self) -> Path:
         default = Path(self.data_folder_in).parent / "processing"
         return Path(self.transport_options.get("processing_folder", default))
+
+    def get_table(self, exchange: str) -> list[Any]:
+        # the table file is only ever replaced whole, so a reader needs no lock
+        try:
+            table = loads(self._exchange_file(exchange).read_bytes())
+        except FileNotFoundError:
+            return []
+        return [filesystem.exchange_queue_t(*binding) for binding in table]
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        """kombu's version truncates the table when two processes create it at once and
+        lets readers see it half written; here one writer at a time rewrites it whole."""
+        table_file = self._exchange_file(exchange)
+        self.control_folder.mkdir(parents=True, exist_ok=True)
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        with open(f"{table_file}.lock", "ab") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            table = self.get_table(exchange)
+            if binding in table:
+                return
+            partial = f"{table_file}.{os.getpid()}.partial"
+            with open(partial, "wb") as f:
+                f.write(dumps([binding, *table]).encode())
+            os.replace(partial, table_file)
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         # written under a name no queue matches, then renamed: a reader never sees half a file
