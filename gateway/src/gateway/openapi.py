@@ -19,7 +19,7 @@ def merged_openapi(proxy: ServiceProxy, public_url: str) -> dict[str, Any]:
         "info": {"title": "Nexam public API", "version": "1"},
         "servers": [{"url": public_url}],
         "paths": {},
-        "components": {"schemas": {}},
+        "components": {},
     }
     for service, base in proxy.service_urls.items():
         try:
@@ -30,5 +30,7 @@ def merged_openapi(proxy: ServiceProxy, public_url: str) -> dict[str, Any]:
         for path, item in document.get("paths", {}).items():
             if owner_of(path) == service:  # a service documents only what it owns publicly
                 merged["paths"][path] = item
-        merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
+        # every section (schemas, responses, parameters...), or $refs would dangle
+        for section, entries in document.get("components", {}).items():
+            merged["components"].setdefault(section, {}).update(entries)
     return merged

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import MetaData, Table, insert
 from sqlalchemy.orm import Session
@@ -27,20 +29,39 @@ class Outbox:
         correlation_id: str = "",
     ) -> Event:
         """Validate the event against its contract and stage it in ``session``'s transaction."""
-        event = Event(
-            type=event_type,
-            version=version,
-            producer=self.producer,
-            data=data,
-            correlation_id=correlation_id,
-        ).with_correlation()
-        body = encode(event)
-        session.execute(
-            insert(self.table).values(
-                event_id=event.id,
-                routing_key=event.routing_key,
-                body=body,
-                created_at=datetime.now(UTC),
-            )
-        )
+        (event,) = self.add_many(session, [(event_type, data, correlation_id)], version=version)
         return event
+
+    def add_many(
+        self,
+        session: Session,
+        events: Sequence[tuple[str, dict[str, Any], str]],
+        *,
+        version: int = 1,
+    ) -> list[Event]:
+        """Stage several (type, data, correlation id) at once: each validated against its
+        contract, all written with one multi-row INSERT."""
+        staged = [
+            Event(
+                type=event_type,
+                version=version,
+                producer=self.producer,
+                data=data,
+                correlation_id=correlation_id,
+            ).with_correlation()
+            for event_type, data, correlation_id in events
+        ]
+        if not staged:
+            return []
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "event_id": event.id,
+                "routing_key": event.routing_key,
+                "body": encode(event),
+                "created_at": now,
+            }
+            for event in staged
+        ]
+        session.execute(insert(self.table), rows)
+        return staged

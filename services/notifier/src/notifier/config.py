@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parseaddr
+from typing import TypeVar
 
 from contracts.web.settings import ConfigurationError, ServiceSettings
+from notifier.domain import RetryPolicy
 
 SERVICE = "notifier"
+
+N = TypeVar("N", int, float)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -25,22 +31,94 @@ class SmtpSettings:
     password: str | None
     starttls: bool
     mail_from: str
+    timeout: float = 30.0
+    #: the name given in EHLO; the sender's domain unless SMTP_HELO_NAME says otherwise
+    helo_name: str | None = None
+
+    @property
+    def envelope_sender(self) -> str:
+        return parseaddr(self.mail_from)[1] or self.mail_from
+
+    @property
+    def sender_domain(self) -> str:
+        _local, at, domain = self.envelope_sender.rpartition("@")
+        return domain if at and domain else "localhost"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
         env = os.environ if environ is None else environ
-        try:
-            port = int(env.get("SMTP_PORT", "1025"))
-        except ValueError:
-            raise ConfigurationError("SMTP_PORT must be a number") from None
         settings = cls(
             host=env.get("SMTP_HOST", "127.0.0.1"),
-            port=port,
+            port=_number(env, "SMTP_PORT", 1025, int, minimum=1),
             username=env.get("SMTP_USERNAME") or None,
             password=env.get("SMTP_PASSWORD") or None,
             starttls=env.get("SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"),
             mail_from=env.get("MAIL_FROM", "Nexam <no-reply@nexam.localhost>"),
+            timeout=_number(env, "SMTP_TIMEOUT_SECONDS", 30.0, float, minimum=0.1),
+            helo_name=env.get("SMTP_HELO_NAME") or None,
         )
+        if settings.port > 65535:
+            raise ConfigurationError("SMTP_PORT must be a port number")
+        if "@" not in settings.envelope_sender:
+            raise ConfigurationError("MAIL_FROM must hold an email address")
         if env.get("NEXAM_ENV") == "prod" and settings.username and not settings.starttls:
             raise ConfigurationError("SMTP_STARTTLS must be on to send a password in production")
         return settings
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    service: ServiceSettings
+    smtp: SmtpSettings
+    platform_name: str
+    support_email: str
+    retry: RetryPolicy
+    #: messages claimed, sent and recorded together: one commit per batch
+    batch_size: int
+    #: seconds between two delivery rounds when there is nothing left to send
+    delivery_interval: float
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifierSettings:
+        env = os.environ if environ is None else environ
+        retry = RetryPolicy(
+            first_delay=timedelta(
+                seconds=_number(env, "MAIL_RETRY_FIRST_SECONDS", 30.0, float, minimum=0.1)
+            ),
+            max_delay=timedelta(
+                seconds=_number(env, "MAIL_RETRY_MAX_SECONDS", 600.0, float, minimum=0.1)
+            ),
+            give_up_after=timedelta(
+                seconds=_number(env, "MAIL_GIVE_UP_AFTER_SECONDS", 7200.0, float, minimum=0)
+            ),
+        )
+        if retry.max_delay < retry.first_delay:
+            raise ConfigurationError(
+                "MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_FIRST_SECONDS"
+            )
+        return cls(
+            service=load_settings(env),
+            smtp=SmtpSettings.from_env(env),
+            platform_name=env.get("PLATFORM_NAME", "").strip() or "Nexam",
+            support_email=env.get("SUPPORT_EMAIL", "").strip() or "support@nexam.localhost",
+            retry=retry,
+            batch_size=_number(env, "MAIL_BATCH_SIZE", 100, int, minimum=1),
+            delivery_interval=_number(env, "MAIL_DELIVERY_INTERVAL_SECONDS", 0.5, float, minimum=0),
+        )
+
+
+def load_notifier_settings(environ: Mapping[str, str] | None = None) -> NotifierSettings:
+    return NotifierSettings.from_env(environ)
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: type[N], *, minimum: N) -> N:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value

@@ -1,11 +1,52 @@
-"""Events the notifier service consumes."""
+"""Events the notifier service consumes: each one queues its email, rendered, in the
+consumer's transaction; the delivery job sends it."""
 
 from __future__ import annotations
 
-from contracts.bus import SUBSCRIPTIONS, Handler, note_receipt
-from notifier.config import SERVICE
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from contracts.bus import SUBSCRIPTIONS, Handler
+from contracts.envelope import Event
+from notifier import store
+from notifier.config import SERVICE, NotifierSettings, load_notifier_settings
+from notifier.mail import Clock, Composer, Sender
+from notifier.rendering import Brand
+
+log = logging.getLogger(__name__)
 
 
-def handlers() -> dict[str, Handler]:
-    # the use cases behind these events land with the notifier issue
-    return {event_type: note_receipt for event_type, _version in SUBSCRIPTIONS[SERVICE]}
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def queue_email(session: Session, event: Event, *, composer: Composer, clock: Clock) -> bool:
+    """Queue the email ``event`` asks for; False if this event already queued one."""
+    queued = store.add_outgoing(session, composer.outgoing(event, clock()))
+    if not queued:
+        log.info("%s %s already has its email", event.type, event.id)
+    return queued
+
+
+def composer_for(settings: NotifierSettings) -> Composer:
+    return Composer.create(
+        Brand(
+            platform_name=settings.platform_name,
+            support_email=settings.support_email,
+            public_url=settings.service.public_url,
+        ),
+        Sender(mail_from=settings.smtp.mail_from, domain=settings.smtp.sender_domain),
+    )
+
+
+def handlers(
+    settings: NotifierSettings | None = None, *, clock: Clock = utcnow
+) -> dict[str, Handler]:
+    composer = composer_for(settings or load_notifier_settings())
+
+    def handle(session: Session, event: Event) -> None:
+        queue_email(session, event, composer=composer, clock=clock)
+
+    return {event_type: handle for event_type, _version in SUBSCRIPTIONS[SERVICE]}

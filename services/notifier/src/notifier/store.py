@@ -1,10 +1,285 @@
-"""Tables of the notifier service."""
+"""Tables of the notifier service and the queries on them.
+
+``outgoing_email`` holds one row per source event (unique), from queued to delivered or
+failed. While queued, ``mime`` holds the message as it will be sent, code and links included;
+it is wiped when the row reaches its final state, and ``redacted_text`` is what stays for the
+operator view. A delivery worker claims due rows by setting ``claimed_until`` (a lease), so
+several workers never send the same row at once and a crashed worker's rows come back."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    CursorResult,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    RowMapping,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
 from contracts.bus.tables import inbox_table, outbox_table
 from contracts.web.database import service_metadata
+from notifier.domain import DELIVERED, FAILED, QUEUED, STATUSES
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+OUTGOING = "outgoing_email"
+
+outgoing_email = Table(
+    OUTGOING,
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("source_event_id", Uuid, nullable=False, unique=True),
+    Column("source_event_type", String(100), nullable=False),
+    Column("correlation_id", String(200), nullable=False),
+    Column("invitation_id", Uuid, nullable=True),
+    Column("kind", String(50), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    #: the address lowercased, for case-insensitive lookups that can use an index
+    Column("recipient_key", String(320), nullable=False, index=True),
+    Column("subject", String(300), nullable=False),
+    Column("message_id", String(300), nullable=False),
+    Column("mime", LargeBinary, nullable=True),
+    Column("redacted_text", Text, nullable=False),
+    Column("priority", SmallInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(1000), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("failed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(f"status IN {STATUSES!r}", name="status"),
+)
+DUE_INDEX = "ix_outgoing_email_due"
+Index(
+    DUE_INDEX,
+    outgoing_email.c.priority,
+    outgoing_email.c.next_attempt_at,
+    postgresql_where=outgoing_email.c.status == QUEUED,
+    sqlite_where=outgoing_email.c.status == QUEUED,
+)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; everything here is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+# -- queueing -----------------------------------------------------------------------------------
+
+
+def add_outgoing(session: Session, values: dict[str, Any]) -> bool:
+    """Queue one email; False when its source event already has one (a redelivery)."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = (
+            module.insert(outgoing_email)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["source_event_id"])
+        )
+        result = cast(CursorResult[Any], session.execute(statement))
+        return bool(result.rowcount)
+    exists = session.scalar(
+        select(outgoing_email.c.id).where(
+            outgoing_email.c.source_event_id == values["source_event_id"]
+        )
+    )
+    if exists is not None:
+        return False
+    session.execute(insert(outgoing_email).values(**values))
+    return True
+
+
+# -- delivering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueEmail:
+    id: int
+    source_event_id: uuid.UUID
+    source_event_type: str
+    correlation_id: str
+    invitation_id: uuid.UUID | None
+    kind: str
+    priority: int
+    recipient: str
+    message_id: str
+    mime: bytes
+    attempts: int
+    created_at: datetime
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[DueEmail]:
+    """Claim up to ``limit`` due emails, urgent first, until ``now + lease``; on PostgreSQL rows
+    another worker is claiming are skipped, not waited for."""
+    t = outgoing_email
+    due = (
+        select(t.c.id)
+        .where(
+            t.c.status == QUEUED,
+            t.c.next_attempt_at <= now,
+            or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now),
+        )
+        .order_by(t.c.priority, t.c.next_attempt_at, t.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(t)
+        .where(t.c.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + lease)
+        .returning(
+            t.c.id,
+            t.c.source_event_id,
+            t.c.source_event_type,
+            t.c.correlation_id,
+            t.c.invitation_id,
+            t.c.kind,
+            t.c.priority,
+            t.c.recipient,
+            t.c.message_id,
+            t.c.mime,
+            t.c.attempts,
+            t.c.created_at,
+        )
+    ).all()
+    claimed = [
+        DueEmail(**(row._asdict() | {"mime": bytes(row.mime), "created_at": utc(row.created_at)}))
+        for row in rows
+    ]
+    return sorted(claimed, key=lambda due_email: (due_email.priority, due_email.id))
+
+
+def release(session: Session, ids: Sequence[int]) -> None:
+    """Give back claimed emails that were not tried: due again at once, for any worker."""
+    if ids:
+        t = outgoing_email
+        session.execute(update(t).where(t.c.id.in_(ids)).values(claimed_until=None))
+
+
+def mark_delivered(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """``rows``: ``{"row_id", "attempts", "at"}``; the message itself is forgotten."""
+    if rows:
+        t = outgoing_email
+        session.execute(
+            update(t)
+            .where(t.c.id == bindparam("row_id"))
+            .values(
+                status=DELIVERED,
+                attempts=bindparam("attempts"),
+                sent_at=bindparam("at"),
+                mime=None,
+                next_attempt_at=None,
+                claimed_until=None,
+            ),
+            list(rows),
+        )
+
+
+def mark_failed(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """``rows``: ``{"row_id", "attempts", "at", "error"}``; the message itself is forgotten."""
+    if rows:
+        t = outgoing_email
+        session.execute(
+            update(t)
+            .where(t.c.id == bindparam("row_id"))
+            .values(
+                status=FAILED,
+                attempts=bindparam("attempts"),
+                failed_at=bindparam("at"),
+                last_error=bindparam("error"),
+                mime=None,
+                next_attempt_at=None,
+                claimed_until=None,
+            ),
+            list(rows),
+        )
+
+
+def reschedule(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """``rows``: ``{"row_id", "attempts", "error", "retry_at"}``: try again later."""
+    if rows:
+        t = outgoing_email
+        session.execute(
+            update(t)
+            .where(t.c.id == bindparam("row_id"))
+            .values(
+                attempts=bindparam("attempts"),
+                last_error=bindparam("error"),
+                next_attempt_at=bindparam("retry_at"),
+                claimed_until=None,
+            ),
+            list(rows),
+        )
+
+
+# -- the operator view --------------------------------------------------------------------------
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    email: str | None,
+    event_id: uuid.UUID | None,
+    before_id: int | None,
+    limit: int,
+) -> Sequence[RowMapping]:
+    """Newest first; ``before_id`` continues a listing after its last row."""
+    t = outgoing_email
+    query = select(
+        t.c.id,
+        t.c.source_event_id,
+        t.c.source_event_type,
+        t.c.kind,
+        t.c.invitation_id,
+        t.c.recipient,
+        t.c.language,
+        t.c.subject,
+        t.c.message_id,
+        t.c.status,
+        t.c.attempts,
+        t.c.last_error,
+        t.c.created_at,
+        t.c.next_attempt_at,
+        t.c.sent_at,
+        t.c.failed_at,
+        t.c.redacted_text,
+    )
+    if email is not None:
+        query = query.where(t.c.recipient_key == email.lower())
+    if event_id is not None:
+        query = query.where(t.c.source_event_id == event_id)
+    if before_id is not None:
+        query = query.where(t.c.id < before_id)
+    return session.execute(query.order_by(t.c.id.desc()).limit(limit)).mappings().all()

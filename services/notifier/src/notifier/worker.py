@@ -1,15 +1,64 @@
-"""``python -m notifier.worker``: outbox relay and event consumer."""
+"""``python -m notifier.worker``: event consumer (queues emails), delivery job (sends them)
+and outbox relay (publishes EmailDelivered and EmailFailed)."""
 
 from __future__ import annotations
 
-from contracts.worker import run_service_worker
+import threading
+from collections.abc import Mapping
+
+from contracts.web.service import ServiceRuntime, build_runtime
+from contracts.worker import PeriodicJob, run_service_worker
 from notifier import store
-from notifier.config import load_settings
-from notifier.handlers import handlers
+from notifier.config import NotifierSettings, load_notifier_settings
+from notifier.delivery import Delivery, deliver_due
+from notifier.handlers import handlers, utcnow
+from notifier.sender import SmtpSender
+
+#: an idle SMTP session is closed after this long, rather than left for the relay to drop
+SMTP_IDLE_CLOSE_SECONDS = 60.0
 
 
-def main() -> None:
-    run_service_worker(load_settings(), store.metadata, handlers())
+def delivery_job(
+    runtime: ServiceRuntime,
+    settings: NotifierSettings,
+    sender: SmtpSender,
+    stop: threading.Event,
+) -> PeriodicJob:
+    assert runtime.outbox is not None
+    delivery = Delivery(
+        sessions=runtime.sessions,
+        sender=sender,
+        outbox=runtime.outbox,
+        envelope_from=settings.smtp.envelope_sender,
+        clock=utcnow,
+        retry=settings.retry,
+        batch_size=settings.batch_size,
+    )
+
+    def run() -> None:
+        report = deliver_due(delivery, should_stop=stop.is_set)
+        if not report.handled and sender.idle_for() > SMTP_IDLE_CLOSE_SECONDS:
+            sender.close()
+
+    return PeriodicJob("deliver-emails", settings.delivery_interval, run)
+
+
+def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
+    settings = load_notifier_settings(environ)
+    stop = stop or threading.Event()  # shared with the delivery job, so a long round ends early
+    runtime = build_runtime(settings.service, store.metadata)
+    sender = SmtpSender(settings.smtp)
+    try:
+        run_service_worker(
+            settings.service,
+            store.metadata,
+            handlers(settings),
+            [delivery_job(runtime, settings, sender, stop)],
+            stop=stop,
+        )
+    finally:
+        sender.close()
+        runtime.engine.dispose()
 
 
 if __name__ == "__main__":
