@@ -17,6 +17,7 @@ that keeps killing its consumer outright.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -207,15 +208,18 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
                 outcomes.append("handled")
         return outcomes
 
+    @functools.cache  # noqa: B019 (one consumer per process, kept for its whole life)
+    def _inbox_insert(self, dialect: str) -> Any:
+        module = postgresql if dialect == "postgresql" else sqlite
+        return module.insert(self.inbox).on_conflict_do_nothing()
+
     def _record_in_inbox(self, session: Session, event: Event) -> bool:
         """Insert the event's id into the inbox; False when it was there already. On
         PostgreSQL a twin delivery being handled concurrently waits for the other's commit."""
         values = {"event_id": event.id, "event_type": event.type, "handled_at": datetime.now(UTC)}
         dialect = session.get_bind().dialect.name
         if dialect in ("postgresql", "sqlite"):
-            module = postgresql if dialect == "postgresql" else sqlite
-            statement = module.insert(self.inbox).values(**values).on_conflict_do_nothing()
-            result = cast(CursorResult[Any], session.execute(statement))
+            result = cast(CursorResult[Any], session.execute(self._inbox_insert(dialect), values))
             return bool(result.rowcount)
         if session.scalar(select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)):
             return False

@@ -10,12 +10,18 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from kombu import Connection, Producer
 from sqlalchemy import Connection as DbConnection
 from sqlalchemy import Engine, Table, delete, func, select, update
 
+from contracts.bus.confirms import (
+    BatchConfirmer,
+    DirectPublisher,
+    Outgoing,
+    PartialPublish,
+    Publisher,
+)
 from contracts.bus.connection import BusAddress
 from contracts.bus.metrics import bus_metrics
 from contracts.bus.topology import Topology
@@ -52,10 +58,9 @@ class Relay:
         self.clock = clock
         self._metrics = bus_metrics()
 
-    def publish_pending(self, producer: Producer) -> int:
+    def publish_pending(self, publisher: Publisher) -> int:
         """Publish one batch of unsent events; return how many the broker confirmed."""
         t = self.outbox
-        confirmed: list[int] = []
         failure: BaseException | None = None
         with self.engine.connect() as db, db.begin():
             rows = db.execute(
@@ -65,32 +70,26 @@ class Relay:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            for row in rows:
-                try:
-                    self._publish(producer, row.routing_key, row.body)
-                except Exception as exc:  # the confirmed part of the batch is still marked
-                    failure = exc
-                    break
-                confirmed.append(row.position)
+            if not rows:
+                return 0
+            outgoing = [
+                Outgoing(
+                    json.dumps(r.body), r.routing_key, r.body["id"], r.body.get("correlation_id")
+                )
+                for r in rows
+            ]
+            try:
+                flags = publisher.publish(outgoing)
+            except PartialPublish as partial:  # the confirmed part of the batch is still marked
+                flags, failure = partial.confirmed, partial.cause
+            confirmed = [r for r, ok in zip(rows, flags, strict=False) if ok]
+            for row in confirmed:
                 self._metrics.published.labels(self.producer, row.body["type"]).inc()
             if confirmed:
-                self._mark_sent(db, confirmed)
+                self._mark_sent(db, [r.position for r in confirmed])
         if failure is not None:
             raise failure
         return len(confirmed)
-
-    def _publish(self, producer: Producer, routing_key: str, body: dict[str, Any]) -> None:
-        producer.publish(
-            json.dumps(body),
-            exchange=self.topology.events_exchange,
-            routing_key=routing_key,
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-            message_id=body["id"],
-            correlation_id=body.get("correlation_id"),
-            retry=False,
-        )
 
     def _mark_sent(self, db: DbConnection, positions: Sequence[int]) -> None:
         db.execute(
@@ -129,10 +128,10 @@ class Relay:
         while not stop.is_set():
             try:
                 with self.bus.connect() as connection:
-                    producer = self._open(connection)
+                    publisher = self._open(connection)
                     backoff = 0.2
                     while not stop.is_set():
-                        if self.publish_pending(producer):
+                        if self.publish_pending(publisher):
                             continue
                         if time.monotonic() >= next_housekeeping:
                             self._metrics.outbox_pending.labels(self.producer).set(
@@ -146,7 +145,10 @@ class Relay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    def _open(self, connection: Connection) -> Producer:
+    def _open(self, connection: Connection) -> Publisher:
         connection.ensure_connection(max_retries=1)
         self.topology.declare(connection)
-        return Producer(connection.default_channel, exchange=self.topology.events_exchange)
+        if self.bus.is_filesystem:
+            producer = Producer(connection.default_channel)
+            return DirectPublisher(producer, self.topology.events_exchange)
+        return BatchConfirmer(connection.default_channel, self.topology.events_exchange_name)

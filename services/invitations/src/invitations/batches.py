@@ -83,7 +83,7 @@ def process_pending_rows(session: Session, issuer: Issuer, now: datetime, limit:
                     "b_batch": batch_id,
                     "b_row": row.row_number,
                     "b_outcome": result.outcome,
-                    "b_invitation": result.invitation.id,
+                    "b_invitation": result.invitation["id"],
                 }
                 for row, result in zip(rows, results, strict=True)
             ],

@@ -4,7 +4,7 @@ session, the outbox, the code key, the time) and leaves committing to its caller
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,7 +56,7 @@ class NotFound(Exception):
 
 @dataclass(frozen=True)
 class Issued:
-    invitation: Row[Any]
+    invitation: Mapping[str, Any]
     outcome: str  # issued, enrolled, or skipped (a standing invitation already exists)
 
 
@@ -77,8 +77,8 @@ class Issuer:
         evaluation exists; an address with an active account gets a sign-in notice instead
         of a code. Two queries for the whole chunk, then one insert per new invitation."""
         emails = {c.email for c in candidates}
-        standing = {
-            (r.email, r.evaluation_ref): r
+        standing: dict[tuple[str, str], Mapping[str, Any]] = {
+            (r.email, r.evaluation_ref): dict(r._mapping)
             for r in session.execute(
                 select(invitations).where(
                     invitations.c.institution_id == institution_id,
@@ -92,32 +92,41 @@ class Issuer:
                 select(activated_addresses.c.email).where(activated_addresses.c.email.in_(emails))
             )
         )
-        results = []
+        results: list[Issued] = []
+        new_rows: list[dict[str, Any]] = []
+        announcements: list[tuple[str, dict[str, Any], str]] = []
         for candidate in candidates:
-            existing = standing.get((candidate.email, candidate.evaluation_ref))
+            key = (candidate.email, candidate.evaluation_ref)
+            existing = standing.get(key)
             if existing is not None:
                 results.append(Issued(existing, "skipped"))
                 continue
             enrolled = candidate.email in active
-            row = self._create(session, institution_id, candidate, now, batch_id, enrolled)
-            standing[(candidate.email, candidate.evaluation_ref)] = row
+            row, announcement = self._new(institution_id, candidate, now, batch_id, enrolled)
+            new_rows.append(row)
+            announcements.append(announcement)
+            standing[key] = row
             results.append(Issued(row, "enrolled" if enrolled else "issued"))
+        # one multi-row INSERT for the events and one for the invitations, per chunk
+        for row, event in zip(new_rows, self.outbox.add_many(session, announcements), strict=True):
+            row["last_event_id"] = event.id
+        if new_rows:
+            session.execute(insert(invitations), new_rows)
         return results
 
-    def _create(
+    def _new(
         self,
-        session: Session,
         institution_id: uuid.UUID,
         candidate: Candidate,
         now: datetime,
         batch_id: uuid.UUID | None,
         enrolled: bool,
-    ) -> Row[Any]:
+    ) -> tuple[dict[str, Any], tuple[str, dict[str, Any], str]]:
+        """A new invitation's row (its event id still to be set) and its announcement."""
         invitation_id = uuid.uuid4()
         code = None if enrolled else new_code()
         expires_at = None if enrolled else expiry_from(now)
-        event = self._announce(session, invitation_id, institution_id, candidate, code, expires_at)
-        values = {
+        row = {
             "id": invitation_id,
             "institution_id": institution_id,
             "email": candidate.email,
@@ -131,12 +140,12 @@ class Issuer:
             "expires_at": expires_at,
             "email_status": EmailStatus.QUEUED.value,
             "email_error": None,
-            "last_event_id": event.id,
+            "last_event_id": None,
             "batch_id": batch_id,
             "created_at": now,
             "updated_at": now,
         }
-        return session.execute(insert(invitations).values(**values).returning(invitations)).one()
+        return row, ("InvitationIssued", _issued_data(row, code, resent=False), "")
 
     def _announce(
         self,
@@ -148,23 +157,13 @@ class Issuer:
         expires_at: datetime | None,
         resent: bool = False,
     ) -> Event:
-        return self.outbox.add(
-            session,
-            "InvitationIssued",
-            {
-                "invitation_id": invitation_id,
-                "institution_id": institution_id,
-                "email": candidate.email,
-                "first_name": candidate.first_name,
-                "last_name": candidate.last_name,
-                "language": candidate.language,
-                "evaluation": {"ref": candidate.evaluation_ref, "name": candidate.evaluation_name},
-                "account_exists": code is None,
-                "code": code,
-                "expires_at": expires_at,
-                "resent": resent,
-            },
-        )
+        row = {
+            "id": invitation_id,
+            "institution_id": institution_id,
+            "expires_at": expires_at,
+            **candidate.__dict__,
+        }
+        return self.outbox.add(session, "InvitationIssued", _issued_data(row, code, resent=resent))
 
     def resend(
         self, session: Session, institution_id: uuid.UUID, invitation_id: uuid.UUID, now: datetime
@@ -294,6 +293,22 @@ class Issuer:
             )
 
 
+def _issued_data(row: Mapping[str, Any], code: str | None, *, resent: bool) -> dict[str, Any]:
+    return {
+        "invitation_id": row["id"],
+        "institution_id": row["institution_id"],
+        "email": row["email"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "language": row["language"],
+        "evaluation": {"ref": row["evaluation_ref"], "name": row["evaluation_name"]},
+        "account_exists": code is None,
+        "code": code,
+        "expires_at": row["expires_at"],
+        "resent": resent,
+    }
+
+
 def record_email_outcome(session: Session, event: Event, now: datetime) -> None:
     """EmailDelivered / EmailFailed of the latest email of an invitation."""
     data = event.data
@@ -409,9 +424,9 @@ def _candidate_of(row: Row[Any]) -> Candidate:
     )
 
 
-def as_json(row: Row[Any]) -> dict[str, Any]:
-    data = dict(row._mapping)
-    data["evaluation"] = {"ref": row.evaluation_ref, "name": row.evaluation_name}
+def as_json(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(row._mapping) if isinstance(row, Row) else dict(row)
+    data["evaluation"] = {"ref": data["evaluation_ref"], "name": data["evaluation_name"]}
     return data
 
 

@@ -80,6 +80,7 @@ class EmailRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # packaged templates never change under a running process
         )
         self.env.filters.update(long_date=_date_filter, moment=_moment_filter, time=_time_filter)
 
