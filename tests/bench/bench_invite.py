@@ -14,8 +14,8 @@ import smtplib
 import socket
 import subprocess
 import sys
-import threading
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -117,9 +117,8 @@ def raw_rate(smtp_port: int, http_port: int) -> float:
 def roster() -> bytes:
     lines = ["email,first_name,last_name,evaluation_ref,evaluation_name,language"]
     for i in range(ROWS):
-        lines.append(
-            f"candidate{i}@example.org,Candidate,{i},BENCH-2026,Benchmark exam,{'fr' if i % 2 else 'en'}"
-        )
+        language = "fr" if i % 2 else "en"
+        lines.append(f"candidate{i}@example.org,Candidate,{i},BENCH-2026,Benchmark exam,{language}")
     return ("\n".join(lines) + "\n").encode()
 
 
