@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 TEST_DIRS = $(wildcard contracts/tests gateway/tests $(addsuffix /tests,$(addprefix services/,$(SERVICES))) tests)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test lint format bench bench-bus clean
+.PHONY: help install run migrate test lint format bench bench-bus bench-invite clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,10 +45,13 @@ format: $(STAMP) ## Format the code and sort imports
 	$(BIN)/ruff check --fix --select I .
 	$(BIN)/ruff format .
 
-bench: bench-bus ## Run every benchmark
+bench: bench-bus bench-invite ## Run every benchmark
 
 bench-bus: $(STAMP) ## Events through outbox -> RabbitMQ -> consumer, against raw kombu
 	$(BIN)/python tests/bench/bench_bus.py
+
+bench-invite: $(STAMP) ## A 10,000-row roster through the gateway to an SMTP sink, against raw smtplib
+	$(BIN)/python tests/bench/bench_invite.py
 
 clean: ## Remove local data (var/) and the virtual environment
 	rm -rf var $(VENV)

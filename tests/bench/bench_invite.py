@@ -171,8 +171,10 @@ def main() -> None:
             "4",
             "invitations:create_app()",
         )
-        for service in SERVICES:
-            start(python, "-m", f"{service}.worker")
+        start(python, "-m", "invitations.worker")
+        start(python, "-m", "notifier.worker", "--only", "consume")
+        env["NOTIFIER_WORKER_METRICS_PORT"] = str(free_port())  # the second notifier process
+        start(python, "-m", "notifier.worker", "--only", "deliver")
         wait_for("the sink", lambda: _answers(f"http://127.0.0.1:{sink_http}/"), 30)
         for port in (gateway_port, ports["invitations"]):
             wait_for(

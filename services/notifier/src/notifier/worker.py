@@ -3,8 +3,9 @@ and outbox relay (publishes EmailDelivered and EmailFailed)."""
 
 from __future__ import annotations
 
+import argparse
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from contracts.web.service import ServiceRuntime, build_runtime
 from contracts.worker import PeriodicJob, run_service_worker
@@ -43,7 +44,15 @@ def delivery_job(
     return PeriodicJob("deliver-emails", settings.delivery_interval, run)
 
 
-def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
+def main(
+    environ: Mapping[str, str] | None = None,
+    stop: threading.Event | None = None,
+    *,
+    consume: bool = True,
+    deliver: bool = True,
+) -> None:
+    """Both roles in one process by default; a busy platform runs ``--only consume`` and
+    ``--only deliver`` as separate processes, so rendering and sending use two cores."""
     settings = load_notifier_settings(environ)
     stop = stop or threading.Event()  # shared with the delivery job, so a long round ends early
     runtime = build_runtime(settings.service, store.metadata)
@@ -52,8 +61,8 @@ def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None 
         run_service_worker(
             settings.service,
             store.metadata,
-            handlers(settings),
-            [delivery_job(runtime, settings, sender, stop)],
+            handlers(settings) if consume else None,
+            [delivery_job(runtime, settings, sender, stop)] if deliver else [],
             stop=stop,
         )
     finally:
@@ -61,5 +70,16 @@ def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None 
         runtime.engine.dispose()
 
 
+def cli(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m notifier.worker")
+    parser.add_argument(
+        "--only",
+        choices=("consume", "deliver"),
+        help="run one role: queue emails from events, or send queued emails",
+    )
+    only = parser.parse_args(argv).only
+    main(consume=only in (None, "consume"), deliver=only in (None, "deliver"))
+
+
 if __name__ == "__main__":
-    main()
+    cli()
