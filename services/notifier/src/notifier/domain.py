@@ -116,10 +116,11 @@ def _invitation(event: Event, links: Links) -> EmailPlan:
     )
 
 
-def _two_factor_code(event: Event, links: Links) -> EmailPlan:
+def _urgent_with_secret(event: Event, kind: str, secret: str) -> EmailPlan:
+    """A one-time code or a reset link: sent before routine mail, the secret redacted."""
     data = event.data
     return EmailPlan(
-        kind="two_factor_code",
+        kind=kind,
         language=data["language"],
         recipient=data["email"],
         recipient_name=_full_name(data),
@@ -127,31 +128,20 @@ def _two_factor_code(event: Event, links: Links) -> EmailPlan:
         invitation_id=None,
         context={
             "first_name": data["first_name"],
-            "code": data["code"],
+            secret: data[secret],
             "expires_at": data["expires_at"],
             "valid_minutes": _minutes_between(event.occurred_at, data["expires_at"]),
         },
-        sensitive=frozenset({"code"}),
+        sensitive=frozenset({secret}),
     )
+
+
+def _two_factor_code(event: Event, links: Links) -> EmailPlan:
+    return _urgent_with_secret(event, "two_factor_code", "code")
 
 
 def _password_reset(event: Event, links: Links) -> EmailPlan:
-    data = event.data
-    return EmailPlan(
-        kind="password_reset",
-        language=data["language"],
-        recipient=data["email"],
-        recipient_name=_full_name(data),
-        priority=URGENT,
-        invitation_id=None,
-        context={
-            "first_name": data["first_name"],
-            "reset_url": data["reset_url"],
-            "expires_at": data["expires_at"],
-            "valid_minutes": _minutes_between(event.occurred_at, data["expires_at"]),
-        },
-        sensitive=frozenset({"reset_url"}),
-    )
+    return _urgent_with_secret(event, "password_reset", "reset_url")
 
 
 def _password_changed(event: Event, links: Links) -> EmailPlan:

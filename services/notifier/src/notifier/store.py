@@ -192,38 +192,26 @@ def release(session: Session, ids: Sequence[int]) -> None:
 
 def mark_delivered(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """``rows``: ``{"row_id", "attempts", "at"}``; the message itself is forgotten."""
-    if rows:
-        t = outgoing_email
-        session.execute(
-            update(t)
-            .where(t.c.id == bindparam("row_id"))
-            .values(
-                status=DELIVERED,
-                attempts=bindparam("attempts"),
-                sent_at=bindparam("at"),
-                mime=None,
-                next_attempt_at=None,
-                claimed_until=None,
-            ),
-            list(rows),
-        )
+    _finish(session, rows, status=DELIVERED, sent_at=bindparam("at"))
 
 
 def mark_failed(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """``rows``: ``{"row_id", "attempts", "at", "error"}``; the message itself is forgotten."""
+    _finish(session, rows, status=FAILED, failed_at=bindparam("at"), last_error=bindparam("error"))
+
+
+def _finish(session: Session, rows: Sequence[dict[str, Any]], **values: Any) -> None:
     if rows:
         t = outgoing_email
         session.execute(
             update(t)
             .where(t.c.id == bindparam("row_id"))
             .values(
-                status=FAILED,
                 attempts=bindparam("attempts"),
-                failed_at=bindparam("at"),
-                last_error=bindparam("error"),
-                mime=None,
+                mime=None,  # no code or token stays once the email is settled
                 next_attempt_at=None,
                 claimed_until=None,
+                **values,
             ),
             list(rows),
         )
