@@ -15,7 +15,7 @@ from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.connection import BusAddress
-from contracts.bus.consumer import EventConsumer, Handler
+from contracts.bus.consumer import AnyHandler, EventConsumer
 from contracts.bus.relay import Relay
 from contracts.bus.tables import INBOX, OUTBOX
 from contracts.bus.topology import Topology
@@ -37,7 +37,7 @@ class WorkerParts:
     engine: Engine
     sessions: sessionmaker[Session]
     metadata: MetaData
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    handlers: Mapping[str, AnyHandler] = field(default_factory=dict)
     jobs: Sequence[PeriodicJob] = ()
     topology: Topology = field(default_factory=Topology)
 
@@ -111,7 +111,7 @@ def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
 def run_service_worker(
     settings: ServiceSettings,
     metadata: MetaData,
-    handlers: Mapping[str, Handler] | None = None,
+    handlers: Mapping[str, AnyHandler] | None = None,
     jobs: Sequence[PeriodicJob] = (),
     stop: threading.Event | None = None,
 ) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
+from contracts.bus import HandleMany
 from contracts.bus.outbox import Outbox
 from contracts.codec import decode
 from contracts.envelope import Event
@@ -281,7 +282,9 @@ class Notifier:
         """Each event in its own transaction, as the consumer runs a handler."""
         for one in events:
             with self.sessions() as session, session.begin():
-                self.handlers[one.type](session, one)
+                handler = self.handlers[one.type]
+                assert isinstance(handler, HandleMany)
+                handler.handle(session, [one])
 
     def delivery(self, sender: MailSender, **overrides: Any) -> Delivery:
         values: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """The bus client every service uses: topology, outbox, relay, consumer with inbox."""
 
 from contracts.bus.connection import BusAddress
-from contracts.bus.consumer import EventConsumer, Handler, note_receipt
+from contracts.bus.consumer import AnyHandler, EventConsumer, HandleMany, Handler, note_receipt
 from contracts.bus.outbox import Outbox
 from contracts.bus.relay import Relay
 from contracts.bus.tables import inbox_table, outbox_table
@@ -10,7 +10,9 @@ from contracts.bus.topology import SUBSCRIPTIONS, Topology
 __all__ = [
     "SUBSCRIPTIONS",
     "BusAddress",
+    "AnyHandler",
     "EventConsumer",
+    "HandleMany",
     "Handler",
     "Outbox",
     "Relay",

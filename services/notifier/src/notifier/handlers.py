@@ -4,11 +4,12 @@ consumer's transaction; the delivery job sends it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from contracts.bus import SUBSCRIPTIONS, Handler
+from contracts.bus import SUBSCRIPTIONS, AnyHandler, HandleMany
 from contracts.envelope import Event
 from notifier import store
 from notifier.config import SERVICE, NotifierSettings, load_notifier_settings
@@ -41,12 +42,20 @@ def composer_for(settings: NotifierSettings) -> Composer:
     )
 
 
+def queue_emails(
+    session: Session, events: Sequence[Event], *, composer: Composer, clock: Clock
+) -> None:
+    """Queue the emails of a consumer batch with one multi-row INSERT; an event that already
+    has its email (a redelivery) is skipped by the unique source event."""
+    now = clock()
+    store.add_many_outgoing(session, [composer.outgoing(event, now) for event in events])
+
+
 def handlers(
     settings: NotifierSettings | None = None, *, clock: Clock = utcnow
-) -> dict[str, Handler]:
+) -> dict[str, AnyHandler]:
     composer = composer_for(settings or load_notifier_settings())
-
-    def handle(session: Session, event: Event) -> None:
-        queue_email(session, event, composer=composer, clock=clock)
-
+    handle = HandleMany(
+        lambda session, events: queue_emails(session, events, composer=composer, clock=clock)
+    )
     return {event_type: handle for event_type, _version in SUBSCRIPTIONS[SERVICE]}

@@ -106,6 +106,19 @@ def _queue_statement(dialect: str) -> Any:
     return module.insert(outgoing_email).on_conflict_do_nothing(index_elements=["source_event_id"])
 
 
+def add_many_outgoing(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue several emails in one statement; those whose source event already has one are
+    skipped."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        session.execute(_queue_statement(dialect), list(rows))
+        return
+    for values in rows:
+        add_outgoing(session, values)
+
+
 def add_outgoing(session: Session, values: dict[str, Any]) -> bool:
     """Queue one email; False when its source event already has one (a redelivery)."""
     dialect = session.get_bind().dialect.name
