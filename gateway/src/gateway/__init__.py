@@ -10,6 +10,7 @@ from contracts.web.app import create_base_app
 from contracts.web.observability import ReadinessCheck
 from gateway.config import GatewaySettings
 from gateway.keys import SigningKey, load_signing_key
+from gateway.oauth import oauth_blueprint
 from gateway.proxy import ServiceProxy
 from gateway.views import install_cli, public_blueprint
 
@@ -33,6 +34,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         checks=[ReadinessCheck("signing_key", lambda: _has_key(key))],
     )
     app.extensions["nexam.gateway"] = {"settings": settings, "key": key, "proxy": proxy}
+    app.register_blueprint(oauth_blueprint(settings, key, proxy))
     app.register_blueprint(public_blueprint(settings, key, proxy))
     install_cli(app, settings, key, timedelta(seconds=settings.access_token_seconds))
     return app

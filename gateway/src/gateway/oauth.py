@@ -1,0 +1,87 @@
+"""``POST /api/v1/oauth/token`` for API clients (RFC 6749 client credentials). Identity
+checks the credentials; the gateway signs the access token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import requests
+from flask import Blueprint, Response, jsonify, request
+
+from contracts.web.errors import error_response
+from gateway.config import GatewaySettings
+from gateway.keys import SigningKey
+from gateway.proxy import ServiceProxy
+from gateway.tokens import mint_access_token
+
+#: how long the gateway's own token for calling identity lives
+SERVICE_TOKEN_LIFETIME = timedelta(seconds=60)
+
+
+def oauth_blueprint(settings: GatewaySettings, key: SigningKey, proxy: ServiceProxy) -> Blueprint:
+    blp = Blueprint("oauth", __name__)
+
+    def mint(
+        subject: str, roles: list[str], institution: str | None, amr: str, life: timedelta
+    ) -> str:  # noqa: E501
+        return mint_access_token(
+            key,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            subject=subject,
+            roles=roles,
+            institution=institution,
+            amr=[amr],
+            lifetime=life,
+        )
+
+    @blp.post("/api/v1/oauth/token")
+    def token() -> Response:
+        if request.form.get("grant_type") != "client_credentials":
+            return error_response(
+                400, "unsupported_grant_type", "Only grant_type=client_credentials is offered."
+            )
+        basic = request.authorization  # RFC 6749 2.3.1 allows HTTP Basic as well as the form
+        client_id = request.form.get("client_id") or (basic.username if basic else None)
+        secret = request.form.get("client_secret") or (basic.password if basic else None)
+        if not client_id or not secret:
+            return error_response(400, "invalid_request", "Give client_id and client_secret.")
+        try:
+            answer = proxy.http.post(
+                f"{settings.service_urls['identity']}/internal/v1/api-clients/authenticate",
+                json={"client_id": client_id, "client_secret": secret},
+                headers={
+                    "Authorization": "Bearer "
+                    + mint("gateway", ["gateway"], None, "service", SERVICE_TOKEN_LIFETIME)
+                },
+                timeout=proxy.timeout,
+            )
+        except requests.RequestException:
+            return error_response(503, "service_unavailable", "Sign-in is unavailable; retry soon.")
+        if answer.status_code in (401, 422):
+            response = error_response(401, "invalid_client", "Unknown client or wrong secret.")
+            response.headers["WWW-Authenticate"] = 'Basic realm="nexam"'
+            return response
+        if answer.status_code != 200:
+            return error_response(502, "bad_gateway", "Sign-in gave no valid answer.")
+        client = answer.json()
+        lifetime = timedelta(seconds=settings.access_token_seconds)
+        access = mint(
+            client["client_id"],
+            ["api_client"],
+            client["institution_id"],
+            "client_credentials",
+            lifetime,
+        )
+        response = jsonify(
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": settings.access_token_seconds,
+            }
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+        return response
+
+    return blp
