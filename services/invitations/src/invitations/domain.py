@@ -3,20 +3,31 @@ No I/O here."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-#: Crockford's base32: no I, L, O or U, so codes read aloud or retyped survive
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 16  # 16 symbols x 5 bits = 80 bits
-GROUP = 4
+# the code format is a contract between the issuing and the redeeming service
+from contracts.codes import (  # noqa: F401
+    ALPHABET as ALPHABET,
+)
+from contracts.codes import (
+    CODE_LENGTH as CODE_LENGTH,
+)
+from contracts.codes import (
+    GROUP as GROUP,
+)
+from contracts.codes import (
+    code_digest as code_digest,
+)
+from contracts.codes import (
+    new_code as new_code,
+)
+from contracts.codes import (
+    normalise_code as normalise_code,
+)
+
 CODE_VALIDITY = timedelta(days=30)
 LANGUAGES = ("en", "fr")
-
-_TYPO_MAP = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 class Status(StrEnum):
@@ -43,29 +54,6 @@ class InvitationStateError(Exception):
         super().__init__(message)
         self.error = error
         self.message = message
-
-
-def new_code() -> str:
-    """A fresh invitation code, e.g. ``7KQ2-M9XD-4PRT-WZ3H``."""
-    symbols = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(symbols[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
-
-
-def normalise_code(typed: str) -> str | None:
-    """What a candidate typed, as the code's canonical symbols: case, spaces and dashes
-    ignored, O read as 0 and I/L as 1. None when it cannot be a code."""
-    symbols = "".join(ch for ch in typed.upper() if ch not in " -\t").translate(_TYPO_MAP)
-    if len(symbols) != CODE_LENGTH or any(ch not in ALPHABET for ch in symbols):
-        return None
-    return symbols
-
-
-def code_digest(key: bytes, code: str) -> str:
-    """The keyed digest stored instead of the code."""
-    symbols = normalise_code(code)
-    if symbols is None:
-        raise ValueError("not an invitation code")
-    return hmac.new(key, symbols.encode(), hashlib.sha256).hexdigest()
 
 
 def normalise_email(address: str) -> str:
