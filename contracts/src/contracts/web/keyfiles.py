@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from contracts.web.settings import ConfigurationError, ServiceSettings
 
 
 def write_secret_file_once(path: Path, content: bytes) -> None:
@@ -31,3 +34,22 @@ def read_secret_file(path: Path, *, generate: Callable[[], bytes] | None) -> byt
             raise FileNotFoundError(f"secret file {path} does not exist")
         write_secret_file_once(path, generate())
     return path.read_bytes()
+
+
+def service_key(
+    settings: ServiceSettings, environ: Mapping[str, str], variable: str, filename: str
+) -> bytes:
+    """An HMAC key of at least 32 bytes from the file named by ``variable``; outside
+    production, generated under ``var/keys/filename`` when the variable is not set."""
+    key_file = environ.get(variable)
+    if settings.env == "prod" and not key_file:
+        raise ConfigurationError(f"{variable} must name a key file in production")
+    path = Path(key_file) if key_file else settings.var_dir / "keys" / filename
+    generate = None if key_file else (lambda: secrets.token_hex(32).encode())
+    try:
+        key = read_secret_file(path, generate=generate).strip()
+    except FileNotFoundError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if len(key) < 32:
+        raise ConfigurationError(f"{path} must hold at least 32 bytes")
+    return key

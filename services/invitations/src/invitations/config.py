@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from contracts.web.keyfiles import read_secret_file
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.web.keyfiles import service_key
+from contracts.web.settings import ServiceSettings
 
 SERVICE = "invitations"
 
@@ -38,17 +36,7 @@ class InvitationSettings:
         """The invitation settings around common ones already read (as the repository's
         tests build every service's app from a ServiceSettings)."""
         env = os.environ if environ is None else environ
-        key_file = env.get("INVITATION_CODE_KEY_FILE")
-        if service.env == "prod" and not key_file:
-            raise ConfigurationError("INVITATION_CODE_KEY_FILE must name the code digest key")
-        path = Path(key_file) if key_file else service.var_dir / "keys" / "invitation-code.key"
-        generate = None if key_file else (lambda: secrets.token_hex(32).encode())
-        try:
-            key = read_secret_file(path, generate=generate).strip()
-        except FileNotFoundError as exc:
-            raise ConfigurationError(str(exc)) from None
-        if len(key) < 32:
-            raise ConfigurationError(f"{path} must hold at least 32 bytes")
+        key = service_key(service, env, "INVITATION_CODE_KEY_FILE", "invitation-code.key")
         return cls(
             service=service,
             code_key=key,
