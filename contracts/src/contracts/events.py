@@ -60,7 +60,8 @@ class InvitationIssuedV1(Schema):
         required=True,
         allow_none=True,
         metadata=SENSITIVE,
-        validate=validate.Length(min=16),
+        # 16 Crockford base32 symbols in groups of four (DESIGN section 5)
+        validate=validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}\Z"),
     )
     expires_at = fields.AwareDateTime(required=True, allow_none=True, format="iso")
     resent = fields.Boolean(load_default=False)

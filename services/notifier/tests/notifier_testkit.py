@@ -42,7 +42,7 @@ from notifier.sender import MailSender, OutgoingMail, SmtpSender
 MAIL_FROM = "Nexam <no-reply@nexam.test>"
 PUBLIC_URL = "https://exams.example.org"
 SUPPORT = "help@nexam.test"
-CODE_EXAMPLE = "7KQ2-M9XD-4PRT-WZ3H-B6NA"
+CODE_EXAMPLE = "7KQ2-M9XD-4PRT-WZ3H"
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ from notifier.delivery import deliver_due
 from notifier.domain import REDACTED
 from notifier.sender import SmtpSender
 
-CODE = "7KQ2-M9XD-4PRT-WZ3H-B6NA"
+CODE = "7KQ2-M9XD-4PRT-WZ3H"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from notifier.mail import Composer, Sender, build_message
 from notifier.rendering import Brand, EmailRenderer, RenderedEmail, long_date, long_moment
 
 BRAND = Brand("Nexam", "help@nexam.test", "https://exams.example.org")
-CODE = "7KQ2-M9XD-4PRT-WZ3H-B6NA"
+CODE = "7KQ2-M9XD-4PRT-WZ3H"
 LINK = f"https://exams.example.org/connexion/code-invitation?code={CODE}"
 
 

@@ -42,7 +42,7 @@ def invitation_data(first_name: str = "Ada") -> dict[str, Any]:
         "language": "en",
         "evaluation": {"ref": "MATH101-FINAL-2026", "name": "Mathematics 101"},
         "account_exists": False,
-        "code": "7KQ2-M9XD-4PRT-WZ3H-B6NA",
+        "code": "7KQ2-M9XD-4PRT-WZ3H",
         "expires_at": datetime.now(UTC) + timedelta(days=30),
     }
 

@@ -29,3 +29,47 @@ api_clients = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("secret_rotated_at", UtcDateTime(), nullable=False),
 )
+
+#: one account per address (compared in lower case), created pending by an invitation
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, active
+    Column("invited_language", String(2), nullable=False),
+    Column("password_hash", String(200), nullable=True),
+    Column("language", String(2), nullable=True),
+    Column("terms_version", String(40), nullable=True),
+    Column("privacy_version", String(40), nullable=True),
+    Column("terms_accepted_at", UtcDateTime(), nullable=True),
+    Column("two_factor", String(16), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("activated_at", UtcDateTime(), nullable=True),
+)
+
+#: what an invitation lets its holder do: activate the account with the code
+activations = Table(
+    "activations",
+    metadata,
+    Column("invitation_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("institution_id", Uuid, nullable=False),
+    Column("evaluation_ref", String(100), nullable=False),
+    Column("evaluation_name", String(200), nullable=False),
+    Column("code_digest", String(64), nullable=True, unique=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),  # open, expired, revoked, completed
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: short-lived proof that someone redeemed a code, for the activation steps
+activation_tokens = Table(
+    "activation_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("invitation_id", Uuid, ForeignKey("activations.invitation_id"), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 
 from contracts.worker import run_service_worker
 from identity import store
-from identity.config import load_settings
+from identity.config import code_key, load_settings
 from identity.handlers import handlers
 
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
-    run_service_worker(load_settings(environ), store.metadata, handlers(), stop=stop)
+    settings = load_settings(environ)
+    run_service_worker(settings, store.metadata, handlers(code_key(settings, environ)), stop=stop)
 
 
 if __name__ == "__main__":

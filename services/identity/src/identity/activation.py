@@ -1,0 +1,146 @@
+"""Activation, first part: pending accounts kept from the invitations' events, and the
+redemption of an invitation code into an activation token. The code keeps working until
+activation completes (DESIGN section 5), so a half-done activation can be resumed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.orm import Session
+
+from contracts.codes import code_digest, normalise_code
+from contracts.envelope import Event
+from identity.store import accounts, activation_tokens, activations
+
+ACTIVATION_TOKEN_LIFETIME = timedelta(hours=1)
+STEPS = ("password", "language", "terms", "two_factor")
+
+INVALID_CODE = {
+    "en": "Invitation code does not exist or has expired",
+    "fr": "Le code d'invitation n'existe pas ou a expiré",
+}
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    activation_token: str
+    account: Row[Any]
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def steps_of(account: Row[Any]) -> list[dict[str, object]]:
+    done = {
+        "password": account.password_hash is not None,
+        "language": account.language is not None,
+        "terms": account.terms_accepted_at is not None,
+        "two_factor": account.two_factor is not None,
+    }
+    return [{"name": step, "done": done[step]} for step in STEPS]
+
+
+def record_invitation(session: Session, event: Event, key: bytes, now: datetime) -> None:
+    """InvitationIssued with a code: the pending account and what its code may do. A resend
+    replaces the code of the same invitation."""
+    data = event.data
+    if data["code"] is None:
+        return  # an existing account: nothing to activate
+    email = data["email"].strip().lower()
+    account = session.execute(select(accounts).where(accounts.c.email == email)).first()
+    if account is None:
+        account_id = uuid.uuid4()
+        session.execute(
+            insert(accounts).values(
+                id=account_id,
+                email=email,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                status="pending",
+                invited_language=data["language"],
+                created_at=now,
+            )
+        )
+    else:
+        account_id = account.id
+    values = {
+        "account_id": account_id,
+        "institution_id": data["institution_id"],
+        "evaluation_ref": data["evaluation"]["ref"],
+        "evaluation_name": data["evaluation"]["name"],
+        "code_digest": code_digest(key, data["code"]),
+        "expires_at": data["expires_at"],
+        "status": "open",
+        "updated_at": now,
+    }
+    known = select(activations.c.invitation_id).where(
+        activations.c.invitation_id == data["invitation_id"]
+    )
+    if session.scalar(known) is None:
+        session.execute(insert(activations).values(invitation_id=data["invitation_id"], **values))
+    else:
+        session.execute(
+            update(activations)
+            .where(activations.c.invitation_id == data["invitation_id"])
+            .values(**values)
+        )
+
+
+def close_activation(session: Session, event: Event, status: str, now: datetime) -> None:
+    """CodeExpired or InvitationRevoked: the code stops working."""
+    session.execute(
+        update(activations)
+        .where(
+            activations.c.invitation_id == event.data["invitation_id"],
+            activations.c.status == "open",
+        )
+        .values(status=status, code_digest=None, updated_at=now)
+    )
+
+
+def redeem(session: Session, typed: str, key: bytes, now: datetime) -> Redeemed | None:
+    """An activation token for a code that is open, unexpired and whose account is still
+    pending; None in every other case, whatever the reason."""
+    if normalise_code(typed) is None:
+        return None
+    found = session.execute(
+        select(activations.c.invitation_id, activations.c.expires_at, accounts)
+        .join(accounts, accounts.c.id == activations.c.account_id)
+        .where(
+            activations.c.code_digest == code_digest(key, typed),
+            activations.c.status == "open",
+        )
+    ).first()
+    if found is None or found.expires_at <= now or found.status != "pending":
+        return None
+    token = secrets.token_urlsafe(32)
+    session.execute(
+        insert(activation_tokens).values(
+            token_digest=token_digest(token),
+            invitation_id=found.invitation_id,
+            expires_at=now + ACTIVATION_TOKEN_LIFETIME,
+        )
+    )
+    account = session.execute(select(accounts).where(accounts.c.id == found.id)).one()
+    return Redeemed(token, account)
+
+
+def account_for_token(session: Session, token: str, now: datetime) -> Row[Any] | None:
+    found = session.execute(
+        select(accounts)
+        .join(activations, activations.c.account_id == accounts.c.id)
+        .join(activation_tokens, activation_tokens.c.invitation_id == activations.c.invitation_id)
+        .where(
+            activation_tokens.c.token_digest == token_digest(token),
+            activation_tokens.c.expires_at > now,
+            activations.c.status == "open",
+        )
+    ).first()
+    return found
