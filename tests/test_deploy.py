@@ -31,7 +31,8 @@ PACKAGES = {"gateway": ROOT / "gateway"} | {name: ROOT / "services" / name for n
 HEALTHY = "service_healthy"
 COMPLETED = "service_completed_successfully"
 
-PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+# spelt in pieces so that a search of the repository for key material finds no false match
+PEM_PRIVATE_KEY = re.compile("-----BEGIN [A-Z0-9 ]*" + "PRIVATE" + " KEY-----")
 #: a bare base64/base64url blob of 32 bytes or more (a raw or JWK-encoded key)
 KEY_BLOB = re.compile(r"^[A-Za-z0-9+/_-]{43,}={0,2}$")
 
