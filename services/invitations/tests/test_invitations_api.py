@@ -8,16 +8,13 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from invitations_testkit import START, InvitationsWorld, build_world
+from sqlalchemy import select
 
 from contracts.codec import decode
 from contracts.envelope import Event
@@ -26,59 +23,16 @@ from contracts.testing.tokens import TestTokens
 from contracts.web.migrations import upgrade
 from contracts.web.settings import ServiceSettings
 from invitations import create_app
-from invitations.api import EXTENSION
-from invitations.config import InvitationSettings
 from invitations.domain import code_digest
-from invitations.handlers import handlers
-from invitations.service import Issuer
-from invitations.store import invitations, outbox
+from invitations.store import invitations
 
-START = datetime(2026, 3, 2, 9, 15, 4, tzinfo=UTC)
 THIRTY_DAYS = timedelta(days=30)
 
 
 # -- the world -------------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@dataclass
-class World:
-    app: Flask
-    client: FlaskClient
-    tokens: TestTokens
-    settings: InvitationSettings
-    clock: Clock
-    institution: uuid.UUID
-
-    @property
-    def engine(self) -> Engine:
-        engine: Engine = self.app.extensions["nexam.runtime"].engine
-        return engine
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        sessions: sessionmaker[Session] = self.app.extensions["nexam.runtime"].sessions
-        return sessions
-
-    @property
-    def issuer(self) -> Issuer:
-        issuer: Issuer = self.app.extensions[EXTENSION].issuer
-        return issuer
-
-    def auth(self, institution: uuid.UUID | None = None, **kwargs: Any) -> dict[str, str]:
-        return self.tokens.header(institution=institution or self.institution, **kwargs)
-
+class World(InvitationsWorld):
     def invite(
         self,
         email: str = "ada@example.org",
@@ -96,11 +50,6 @@ class World:
         }
         return self.client.post("/api/v1/invitations", json=body, headers=headers or self.auth())
 
-    def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
-        with self.engine.connect() as db:
-            bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
-        return [b for b in bodies if event_type is None or b["type"] == event_type]
-
     def row(self, invitation_id: str | uuid.UUID) -> Any:
         with self.engine.connect() as db:
             return db.execute(
@@ -111,30 +60,12 @@ class World:
         with self.engine.connect() as db:
             return set(db.scalars(select(invitations.c.code_digest)))
 
-    def handle(self, event: Event) -> None:
-        with self.sessions() as session, session.begin():
-            handlers(self.issuer, self.clock)[event.type](session, event)
-
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    upgrade("invitations", database_url)
-    key_file = tmp_path / "invitation-code.key"
-    key_file.write_bytes(b"0123456789abcdef" * 4)
-    settings = InvitationSettings.from_env(
-        {
-            "NEXAM_ENV": "test",
-            "NEXAM_VAR_DIR": str(tmp_path / "var"),
-            "INVITATIONS_DATABASE_URL": database_url,
-            "INVITATION_CODE_KEY_FILE": str(key_file),
-            "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
-        }
-    )
-    tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
-    clock = Clock(START)
-    app = create_app(settings, verifier=tokens.verifier(), clock=clock)
-    yield World(app, app.test_client(), tokens, settings, clock, uuid.uuid4())
-    app.extensions["nexam.runtime"].engine.dispose()
+    built = build_world(World, database_url, tmp_path)
+    yield built
+    built.engine.dispose()
 
 
 def account_activated(

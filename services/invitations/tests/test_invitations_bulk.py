@@ -8,62 +8,28 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from invitations_testkit import START, InvitationsWorld, build_world
+from sqlalchemy import func, select
 
 from contracts.codec import decode
 from contracts.examples import load_example
-from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
-from invitations import create_app
-from invitations.api import EXTENSION
 from invitations.batches import process_pending_rows
-from invitations.config import InvitationSettings
 from invitations.domain import code_digest
 from invitations.handlers import handlers
 from invitations.jobs import issue_waiting_rows
-from invitations.service import Issuer
-from invitations.store import batch_rows, batches, invitations, outbox
+from invitations.store import batch_rows, batches, invitations
 
-START = datetime(2026, 3, 2, 9, 15, 4, tzinfo=UTC)
 HEADER = "email,first_name,last_name,evaluation_ref,evaluation_name,language"
 BULK = "/api/v1/invitations/bulk"
 
 
-@dataclass
-class World:
-    app: Flask
-    client: FlaskClient
-    tokens: TestTokens
-    settings: InvitationSettings
-    institution: uuid.UUID
-
-    @property
-    def engine(self) -> Engine:
-        engine: Engine = self.app.extensions["nexam.runtime"].engine
-        return engine
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        sessions: sessionmaker[Session] = self.app.extensions["nexam.runtime"].sessions
-        return sessions
-
-    @property
-    def issuer(self) -> Issuer:
-        issuer: Issuer = self.app.extensions[EXTENSION].issuer
-        return issuer
-
-    def auth(self, institution: uuid.UUID | None = None) -> dict[str, str]:
-        return self.tokens.header(institution=institution or self.institution)
-
+class World(InvitationsWorld):
     def upload(
         self, raw: bytes, content_type: str = "text/csv", institution: uuid.UUID | None = None
     ) -> Any:
@@ -79,10 +45,8 @@ class World:
     def run_worker(self) -> int:
         return issue_waiting_rows(self.sessions, self.issuer, lambda: START)
 
-    def events(self, event_type: str = "InvitationIssued") -> list[dict[str, Any]]:
-        with self.engine.connect() as db:
-            bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
-        return [b for b in bodies if b["type"] == event_type]
+    def events(self, event_type: str | None = "InvitationIssued") -> list[dict[str, Any]]:
+        return super().events(event_type)
 
     def count(self, table: Any) -> int:
         with self.engine.connect() as db:
@@ -102,26 +66,12 @@ WorldFactory = Callable[..., World]
 
 @pytest.fixture
 def make_world(database_url: str, tmp_path: Path) -> Iterator[WorldFactory]:
-    upgrade("invitations", database_url)
-    key_file = tmp_path / "invitation-code.key"
-    key_file.write_bytes(b"fedcba9876543210" * 4)
     apps: list[Flask] = []
 
     def make(**env: str) -> World:
-        settings = InvitationSettings.from_env(
-            {
-                "NEXAM_ENV": "test",
-                "NEXAM_VAR_DIR": str(tmp_path / "var"),
-                "INVITATIONS_DATABASE_URL": database_url,
-                "INVITATION_CODE_KEY_FILE": str(key_file),
-                "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
-                **env,
-            }
-        )
-        tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
-        app = create_app(settings, verifier=tokens.verifier(), clock=lambda: START)
-        apps.append(app)
-        return World(app, app.test_client(), tokens, settings, uuid.uuid4())
+        built = build_world(World, database_url, tmp_path, **env)
+        apps.append(built.app)
+        return built
 
     yield make
     for app in apps:

@@ -7,74 +7,26 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from invitations_testkit import START, InvitationsWorld, build_world
+from sqlalchemy import select
 
 from contracts.codec import decode
 from contracts.examples import load_example
-from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
-from invitations import create_app
-from invitations.api import EXTENSION
-from invitations.config import InvitationSettings
 from invitations.domain import code_digest
-from invitations.handlers import handlers
 from invitations.jobs import expire_due_invitations, jobs
-from invitations.service import Candidate, Issuer
-from invitations.store import invitations, outbox
+from invitations.service import Candidate
+from invitations.store import invitations
 
-START = datetime(2026, 3, 2, 9, 15, 4, tzinfo=UTC)
 THIRTY_DAYS = timedelta(days=30)
 SECOND = timedelta(seconds=1)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
-
-
-@dataclass
-class World:
-    app: Flask
-    client: FlaskClient
-    tokens: TestTokens
-    settings: InvitationSettings
-    clock: Clock
-    institution: uuid.UUID
-
-    @property
-    def engine(self) -> Engine:
-        engine: Engine = self.app.extensions["nexam.runtime"].engine
-        return engine
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        sessions: sessionmaker[Session] = self.app.extensions["nexam.runtime"].sessions
-        return sessions
-
-    @property
-    def issuer(self) -> Issuer:
-        issuer: Issuer = self.app.extensions[EXTENSION].issuer
-        return issuer
-
-    def auth(self, institution: uuid.UUID | None = None) -> dict[str, str]:
-        return self.tokens.header(institution=institution or self.institution)
-
+class World(InvitationsWorld):
     def invite(self, email: str, ref: str = "MATH101") -> dict[str, Any]:
         response = self.client.post(
             "/api/v1/invitations",
@@ -104,11 +56,6 @@ class World:
     def sweep(self) -> int:
         return expire_due_invitations(self.sessions, self.issuer, self.clock)
 
-    def events(self, event_type: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as db:
-            bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
-        return [b for b in bodies if b["type"] == event_type]
-
     def digest_of(self, invitation_id: str) -> str | None:
         with self.engine.connect() as db:
             digest: str | None = db.scalar(
@@ -128,32 +75,12 @@ class World:
         )
         if invitation_id is None:
             body["data"]["evaluation"] = None
-        with self.sessions() as session, session.begin():
-            handlers(self.issuer, self.clock)["AccountActivated"](session, decode(body))
-
-
-def build_world(database_url: str, tmp_path: Path) -> World:
-    upgrade("invitations", database_url)
-    key_file = tmp_path / "invitation-code.key"
-    key_file.write_bytes(b"expiry-test-key-" * 4)
-    settings = InvitationSettings.from_env(
-        {
-            "NEXAM_ENV": "test",
-            "NEXAM_VAR_DIR": str(tmp_path / "var"),
-            "INVITATIONS_DATABASE_URL": database_url,
-            "INVITATION_CODE_KEY_FILE": str(key_file),
-            "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
-        }
-    )
-    tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
-    clock = Clock(START)
-    app = create_app(settings, verifier=tokens.verifier(), clock=clock)
-    return World(app, app.test_client(), tokens, settings, clock, uuid.uuid4())
+        self.handle(decode(body))
 
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    built = build_world(database_url, tmp_path)
+    built = build_world(World, database_url, tmp_path)
     yield built
     built.engine.dispose()
 
@@ -346,7 +273,7 @@ def test_the_worker_sweeps_often_enough_to_expire_within_a_minute(world: World) 
 
 @pytest.fixture
 def pg_world(postgres_url: str, tmp_path: Path) -> Iterator[World]:
-    built = build_world(postgres_url, tmp_path)
+    built = build_world(World, postgres_url, tmp_path)
     yield built
     built.engine.dispose()
 

@@ -1,0 +1,105 @@
+"""What the invitations service's tests share: an app on a migrated database with an
+injected clock, a coordinator of a fresh institution, and looks into the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.envelope import Event
+from contracts.testing.tokens import TestTokens
+from contracts.web.migrations import upgrade
+from invitations import create_app
+from invitations.api import EXTENSION
+from invitations.config import InvitationSettings
+from invitations.handlers import handlers
+from invitations.service import Issuer
+from invitations.store import outbox
+
+START = datetime(2026, 3, 2, 9, 15, 4, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, moment: datetime) -> datetime:
+        self.now = moment
+        return moment
+
+
+@dataclass
+class InvitationsWorld:
+    app: Flask
+    client: FlaskClient
+    tokens: TestTokens
+    settings: InvitationSettings
+    clock: Clock
+    institution: uuid.UUID
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.app.extensions["nexam.runtime"].engine
+        return engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        sessions: sessionmaker[Session] = self.app.extensions["nexam.runtime"].sessions
+        return sessions
+
+    @property
+    def issuer(self) -> Issuer:
+        issuer: Issuer = self.app.extensions[EXTENSION].issuer
+        return issuer
+
+    def auth(self, institution: uuid.UUID | None = None, **kwargs: Any) -> dict[str, str]:
+        return self.tokens.header(institution=institution or self.institution, **kwargs)
+
+    def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
+        """Bodies of the events in the outbox, oldest first."""
+        with self.engine.connect() as db:
+            bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
+        return [b for b in bodies if event_type is None or b["type"] == event_type]
+
+    def handle(self, event: Event) -> None:
+        """Run the service's handler for ``event`` as the consumer does."""
+        with self.sessions() as session, session.begin():
+            handlers(self.issuer, self.clock)[event.type](session, event)
+
+
+W = TypeVar("W", bound=InvitationsWorld)
+
+
+def build_world(kind: type[W], database_url: str, tmp_path: Path, **env: str) -> W:
+    upgrade("invitations", database_url)
+    key_file = tmp_path / "invitation-code.key"
+    key_file.write_bytes(b"0123456789abcdef" * 4)
+    settings = InvitationSettings.from_env(
+        {
+            "NEXAM_ENV": "test",
+            "NEXAM_VAR_DIR": str(tmp_path / "var"),
+            "INVITATIONS_DATABASE_URL": database_url,
+            "INVITATION_CODE_KEY_FILE": str(key_file),
+            "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
+            **env,
+        }
+    )
+    tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
+    clock = Clock(START)
+    app = create_app(settings, verifier=tokens.verifier(), clock=clock)
+    return kind(app, app.test_client(), tokens, settings, clock, uuid.uuid4())
