@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,7 +77,7 @@ def plan_email(event: Event, links: Links) -> EmailPlan:
     return planner(event, links)
 
 
-def _full_name(data: dict[str, Any]) -> str:
+def _full_name(data: Mapping[str, Any]) -> str:
     return " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
 
 
@@ -104,13 +105,32 @@ def _invitation(event: Event, links: Links) -> EmailPlan:
             "resent": bool(data.get("resent")),
         }
         sensitive = frozenset({"code", "link"})
+    return _plan_for(
+        data,
+        kind,
+        context,
+        invitation_id=data["invitation_id"],
+        sensitive=sensitive,
+    )
+
+
+def _plan_for(
+    data: Mapping[str, Any],
+    kind: str,
+    context: dict[str, Any],
+    *,
+    priority: int = ROUTINE,
+    invitation_id: Any = None,
+    sensitive: frozenset[str] = frozenset(),
+) -> EmailPlan:
+    """An email to the person an event is about, in their language."""
     return EmailPlan(
         kind=kind,
         language=data["language"],
         recipient=data["email"],
         recipient_name=_full_name(data),
-        priority=ROUTINE,
-        invitation_id=data["invitation_id"],
+        priority=priority,
+        invitation_id=invitation_id,
         context=context,
         sensitive=sensitive,
     )
@@ -119,19 +139,16 @@ def _invitation(event: Event, links: Links) -> EmailPlan:
 def _urgent_with_secret(event: Event, kind: str, secret: str) -> EmailPlan:
     """A one-time code or a reset link: sent before routine mail, the secret redacted."""
     data = event.data
-    return EmailPlan(
-        kind=kind,
-        language=data["language"],
-        recipient=data["email"],
-        recipient_name=_full_name(data),
-        priority=URGENT,
-        invitation_id=None,
-        context={
+    return _plan_for(
+        data,
+        kind,
+        {
             "first_name": data["first_name"],
             secret: data[secret],
             "expires_at": data["expires_at"],
             "valid_minutes": _minutes_between(event.occurred_at, data["expires_at"]),
         },
+        priority=URGENT,
         sensitive=frozenset({secret}),
     )
 
@@ -146,14 +163,10 @@ def _password_reset(event: Event, links: Links) -> EmailPlan:
 
 def _password_changed(event: Event, links: Links) -> EmailPlan:
     data = event.data
-    return EmailPlan(
-        kind="password_changed",
-        language=data["language"],
-        recipient=data["email"],
-        recipient_name=_full_name(data),
-        priority=ROUTINE,
-        invitation_id=None,
-        context={
+    return _plan_for(
+        data,
+        "password_changed",
+        {
             "first_name": data["first_name"],
             "changed_at": data["changed_at"],
             "sign_in_url": links.sign_in,
@@ -164,14 +177,10 @@ def _password_changed(event: Event, links: Links) -> EmailPlan:
 def _account_activated(event: Event, links: Links) -> EmailPlan:
     data = event.data
     evaluation = data.get("evaluation")
-    return EmailPlan(
-        kind="account_activated",
-        language=data["language"],
-        recipient=data["email"],
-        recipient_name=_full_name(data),
-        priority=ROUTINE,
-        invitation_id=None,
-        context={
+    return _plan_for(
+        data,
+        "account_activated",
+        {
             "first_name": data["first_name"],
             "evaluation_name": evaluation["name"] if evaluation else None,
             "sign_in_url": links.sign_in,
@@ -181,14 +190,10 @@ def _account_activated(event: Event, links: Links) -> EmailPlan:
 
 def _copy_receipt(event: Event, links: Links) -> EmailPlan:
     data = event.data
-    return EmailPlan(
-        kind="copy_receipt",
-        language=data["language"],
-        recipient=data["email"],
-        recipient_name=_full_name(data),
-        priority=ROUTINE,
-        invitation_id=None,
-        context={
+    return _plan_for(
+        data,
+        "copy_receipt",
+        {
             "first_name": data["first_name"],
             "exam_title": data["exam_title"],
             "submitted_at": data["submitted_at"],
