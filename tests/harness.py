@@ -193,20 +193,16 @@ class Platform:
         institution: uuid.UUID,
         roles: Iterable[str] = ("coordinator",),
         lifetime: timedelta = timedelta(minutes=15),
-    ) -> str:  # noqa: E501
-        from gateway.tokens import mint_access_token
-
-        gateway = self.apps["gateway"].extensions["nexam.gateway"]
-        settings = gateway["settings"]
-        return mint_access_token(
-            gateway["key"],
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            subject=f"coordinator-{institution}",
-            roles=list(roles),
-            institution=str(institution),
-            amr=["test"],
-            lifetime=lifetime,
+    ) -> str:
+        minter = self.apps["gateway"].extensions["nexam.gateway"]["minter"]
+        return str(
+            minter.mint(
+                subject=f"coordinator-{institution}",
+                roles=list(roles),
+                institution=str(institution),
+                amr=["test"],
+                lifetime=lifetime,
+            )
         )
 
     def api(

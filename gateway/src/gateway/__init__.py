@@ -12,6 +12,7 @@ from gateway.config import GatewaySettings
 from gateway.keys import SigningKey, load_signing_key
 from gateway.oauth import oauth_blueprint
 from gateway.proxy import ServiceProxy
+from gateway.tokens import TokenMinter
 from gateway.views import install_cli, public_blueprint
 
 
@@ -33,10 +34,16 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         title="Nexam gateway",
         checks=[ReadinessCheck("signing_key", lambda: _has_key(key))],
     )
-    app.extensions["nexam.gateway"] = {"settings": settings, "key": key, "proxy": proxy}
-    app.register_blueprint(oauth_blueprint(settings, key, proxy))
+    minter = TokenMinter(key, settings.token_issuer, settings.token_audience)
+    app.extensions["nexam.gateway"] = {
+        "settings": settings,
+        "key": key,
+        "minter": minter,
+        "proxy": proxy,
+    }
+    app.register_blueprint(oauth_blueprint(settings, minter, proxy))
     app.register_blueprint(public_blueprint(settings, key, proxy))
-    install_cli(app, settings, key, timedelta(seconds=settings.access_token_seconds))
+    install_cli(app, settings, minter, timedelta(seconds=settings.access_token_seconds))
     return app
 
 

@@ -10,30 +10,17 @@ from flask import Blueprint, Response, jsonify, request
 
 from contracts.web.errors import error_response
 from gateway.config import GatewaySettings
-from gateway.keys import SigningKey
 from gateway.proxy import ServiceProxy
-from gateway.tokens import mint_access_token
+from gateway.tokens import TokenMinter
 
 #: how long the gateway's own token for calling identity lives
 SERVICE_TOKEN_LIFETIME = timedelta(seconds=60)
 
 
-def oauth_blueprint(settings: GatewaySettings, key: SigningKey, proxy: ServiceProxy) -> Blueprint:
+def oauth_blueprint(
+    settings: GatewaySettings, minter: TokenMinter, proxy: ServiceProxy
+) -> Blueprint:
     blp = Blueprint("oauth", __name__)
-
-    def mint(
-        subject: str, roles: list[str], institution: str | None, amr: str, life: timedelta
-    ) -> str:  # noqa: E501
-        return mint_access_token(
-            key,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            subject=subject,
-            roles=roles,
-            institution=institution,
-            amr=[amr],
-            lifetime=life,
-        )
 
     @blp.post("/api/v1/oauth/token")
     def token() -> Response:
@@ -52,7 +39,13 @@ def oauth_blueprint(settings: GatewaySettings, key: SigningKey, proxy: ServicePr
                 json={"client_id": client_id, "client_secret": secret},
                 headers={
                     "Authorization": "Bearer "
-                    + mint("gateway", ["gateway"], None, "service", SERVICE_TOKEN_LIFETIME)
+                    + minter.mint(
+                        subject="gateway",
+                        roles=["gateway"],
+                        institution=None,
+                        amr=["service"],
+                        lifetime=SERVICE_TOKEN_LIFETIME,
+                    )
                 },
                 timeout=proxy.timeout,
             )
@@ -66,12 +59,12 @@ def oauth_blueprint(settings: GatewaySettings, key: SigningKey, proxy: ServicePr
             return error_response(502, "bad_gateway", "Sign-in gave no valid answer.")
         client = answer.json()
         lifetime = timedelta(seconds=settings.access_token_seconds)
-        access = mint(
-            client["client_id"],
-            ["api_client"],
-            client["institution_id"],
-            "client_credentials",
-            lifetime,
+        access = minter.mint(
+            subject=client["client_id"],
+            roles=["api_client"],
+            institution=client["institution_id"],
+            amr=["client_credentials"],
+            lifetime=lifetime,
         )
         response = jsonify(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -37,3 +38,32 @@ def mint_access_token(
         "amr": list(amr),
     }
     return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+
+
+@dataclass(frozen=True)
+class TokenMinter:
+    """The gateway's key with its issuer and audience: what every token it signs shares."""
+
+    key: SigningKey
+    issuer: str
+    audience: str
+
+    def mint(
+        self,
+        *,
+        subject: str,
+        roles: Sequence[str],
+        institution: str | None,
+        amr: Sequence[str],
+        lifetime: timedelta,
+    ) -> str:
+        return mint_access_token(
+            self.key,
+            issuer=self.issuer,
+            audience=self.audience,
+            subject=subject,
+            roles=roles,
+            institution=institution,
+            amr=amr,
+            lifetime=lifetime,
+        )

@@ -15,7 +15,7 @@ from gateway.keys import SigningKey
 from gateway.openapi import merged_openapi
 from gateway.proxy import ServiceProxy
 from gateway.routing import owner_of
-from gateway.tokens import mint_access_token
+from gateway.tokens import TokenMinter
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -44,7 +44,7 @@ def public_blueprint(settings: GatewaySettings, key: SigningKey, proxy: ServiceP
 
 
 def install_cli(
-    app: Flask, settings: GatewaySettings, key: SigningKey, lifetime: timedelta
+    app: Flask, settings: GatewaySettings, minter: TokenMinter, lifetime: timedelta
 ) -> None:
     @app.cli.command("dev-token")
     @click.option("--subject", default="dev-coordinator")
@@ -54,10 +54,7 @@ def install_cli(
         """Print an access token signed with the gateway's key (dev and test only)."""
         if settings.env == "prod":
             raise click.ClickException("dev-token is refused when NEXAM_ENV=prod")
-        token = mint_access_token(
-            key,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
+        token = minter.mint(
             subject=subject,
             roles=roles,
             institution=institution,
