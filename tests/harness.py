@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import importlib
+import re
 import socket
 import threading
 import uuid
@@ -27,6 +28,8 @@ from contracts.testing.bus import wait_until
 from contracts.web.migrations import upgrade
 
 MAIL_FROM = "Nexam <no-reply@nexam.test>"
+#: an invitation code as the emails show it
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 PUBLIC_URL = "http://nexam.test"
 
 
@@ -204,6 +207,23 @@ class Platform:
                 lifetime=lifetime,
             )
         )
+
+    def invite(self, token: str, email: str, language: str = "en") -> dict[str, object]:
+        """A coordinator invites ``email`` to Mathematics 101 through the gateway."""
+        response = self.api(
+            "POST",
+            "/api/v1/invitations",
+            token,
+            json={
+                "email": email,
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "evaluation": {"ref": "MATH101-FINAL-2026", "name": "Mathematics 101 final exam"},
+                "language": language,
+            },
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
 
     def api(
         self, method: str, path: str, token: str | None = None, **kwargs: Any

@@ -3,14 +3,13 @@ typed loosely it still works; unknown, replaced, revoked or expired it gets one 
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from harness import Running, run_platform, text_of
+from harness import CODE, Running, run_platform, text_of
 
 from contracts.codec import decode
 from contracts.examples import load_example
@@ -20,7 +19,6 @@ from identity import create_app
 from identity.config import code_key, load_settings
 from identity.handlers import handlers
 
-CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 INVALID = {
     "error": "invitation_code_invalid",
     "message": "Invitation code does not exist or has expired",
@@ -44,21 +42,10 @@ def running(
 
 
 def invite(running: Running, token: str, email: str) -> tuple[str, str]:
-    created = running.platform.api(
-        "POST",
-        "/api/v1/invitations",
-        token,
-        json={
-            "email": email,
-            "first_name": "Ada",
-            "last_name": "L",
-            "evaluation": {"ref": "R1", "name": "Maths"},
-        },
-    )
-    assert created.status_code == 201, created.text
+    created = running.platform.invite(token, email)
     found = CODE.search(text_of(running.mail.wait_for(1, to=email)[-1]))
     assert found is not None
-    return str(created.json()["id"]), found.group(0)
+    return str(created["id"]), found.group(0)
 
 
 def activate(running: Running, code: str, **headers: str) -> tuple[int, dict[str, object]]:

@@ -4,22 +4,19 @@ the one whose digest the invitations service keeps."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from harness import Running, run_platform, text_of
+from harness import CODE, Running, run_platform, text_of
 from sqlalchemy import func, select
 
 from contracts.bus.tables import OUTBOX
 from contracts.testing.bus import wait_until
 from invitations.domain import code_digest
 from invitations.store import invitations, metadata
-
-CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
 @pytest.fixture
@@ -29,23 +26,6 @@ def running(
     yield from run_platform(
         tmp_path, amqp_url, lambda _service: new_postgres_database(), ("invitations", "notifier")
     )
-
-
-def invite(running: Running, token: str, email: str, language: str = "en") -> dict[str, object]:
-    response = running.platform.api(
-        "POST",
-        "/api/v1/invitations",
-        token,
-        json={
-            "email": email,
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "evaluation": {"ref": "MATH101-FINAL-2026", "name": "Mathematics 101 final exam"},
-            "language": language,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def stored_digest(running: Running, invitation_id: object) -> str | None:
@@ -80,7 +60,7 @@ def test_an_invitation_is_one_email_whose_code_is_the_stored_one(
     running: Running, language: str, subject: str, words: str
 ) -> None:
     token = running.platform.token(uuid.uuid4())
-    created = invite(running, token, f"ada.{language}@example.org", language)
+    created = running.platform.invite(token, f"ada.{language}@example.org", language)
     (message,) = running.mail.wait_for(1, to=f"ada.{language}@example.org")
     assert message["Subject"] == subject
     text = text_of(message)
@@ -98,7 +78,7 @@ def test_an_invitation_is_one_email_whose_code_is_the_stored_one(
 
 def test_resend_sends_a_new_code_and_the_old_one_stops_matching(running: Running) -> None:
     token = running.platform.token(uuid.uuid4())
-    created = invite(running, token, "grace@example.org")
+    created = running.platform.invite(token, "grace@example.org")
     first = CODE.search(text_of(running.mail.wait_for(1, to="grace@example.org")[0]))
     resent = running.platform.api("POST", f"/api/v1/invitations/{created['id']}/resend", token)
     assert resent.status_code == 200
@@ -111,7 +91,7 @@ def test_resend_sends_a_new_code_and_the_old_one_stops_matching(running: Running
 
 def test_revoke_and_the_limits_of_a_coordinator(running: Running) -> None:
     token = running.platform.token(uuid.uuid4())
-    created = invite(running, token, "alan@example.org")
+    created = running.platform.invite(token, "alan@example.org")
     other = running.platform.token(uuid.uuid4())
     assert (
         running.platform.api("GET", f"/api/v1/invitations/{created['id']}", other).status_code
@@ -134,7 +114,7 @@ def test_revoke_and_the_limits_of_a_coordinator(running: Running) -> None:
 def test_a_rejected_address_shows_email_status_failed_with_the_reason(running: Running) -> None:
     running.mail.refused.add("nobody@example.org")
     token = running.platform.token(uuid.uuid4())
-    created = invite(running, token, "nobody@example.org")
+    created = running.platform.invite(token, "nobody@example.org")
     wait_until(lambda: email_status(running, token, created["id"]) == "failed", 30, "failed")
     shown = running.platform.api("GET", f"/api/v1/invitations/{created['id']}", token).json()
     assert "550" in shown["email_error"]
