@@ -9,9 +9,12 @@ from flask import Flask
 from contracts.web.app import create_base_app
 from contracts.web.observability import ReadinessCheck
 from gateway.config import GatewaySettings
+from gateway.identity import IdentityClient
 from gateway.keys import SigningKey, load_signing_key
 from gateway.oauth import oauth_blueprint
 from gateway.proxy import ServiceProxy
+from gateway.ratelimit import install_rate_limits, limited_forwarding_blueprint
+from gateway.sessions import sessions_blueprint
 from gateway.tokens import TokenMinter
 from gateway.views import install_cli, public_blueprint
 
@@ -35,13 +38,20 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         checks=[ReadinessCheck("signing_key", lambda: _has_key(key))],
     )
     minter = TokenMinter(key, settings.token_issuer, settings.token_audience)
+    identity = IdentityClient(settings.service_urls["identity"], minter, proxy)
+    limits = install_rate_limits(app, settings, proxy)
     app.extensions["nexam.gateway"] = {
         "settings": settings,
         "key": key,
         "minter": minter,
         "proxy": proxy,
+        "identity": identity,
+        "limits": limits,
     }
-    app.register_blueprint(oauth_blueprint(settings, minter, proxy))
+    app.register_blueprint(oauth_blueprint(settings, minter, identity))
+    # explicit routes, whatever the order: Werkzeug prefers them to public's catch-all
+    app.register_blueprint(sessions_blueprint(settings, minter, identity, limits))
+    app.register_blueprint(limited_forwarding_blueprint(proxy, limits))
     app.register_blueprint(public_blueprint(settings, key, proxy))
     install_cli(app, settings, minter, timedelta(seconds=settings.access_token_seconds))
     return app

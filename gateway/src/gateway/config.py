@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse_many
+
 from contracts.web.settings import (
     ENVIRONMENTS,
     PORTS,
@@ -15,6 +17,14 @@ from contracts.web.settings import (
 )
 
 SERVICES = ("identity", "invitations", "notifier", "exams", "devicecheck")
+
+# generous: an exam hall puts hundreds of candidates behind one address within minutes, and
+# the real brute-force defence is identity's, per account and per code
+DEFAULT_RATE_LIMITS = {
+    "RATE_LIMIT_CODE_ENTRY": "300/minute",
+    "RATE_LIMIT_SIGN_IN": "600/minute",
+    "RATE_LIMIT_FORGOT_PASSWORD": "60/minute",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,10 @@ class GatewaySettings:
     connect_timeout: float
     read_timeout: float
     trusted_proxies: int
+    redis_url: str | None
+    rate_limit_code_entry: str
+    rate_limit_sign_in: str
+    rate_limit_forgot_password: str
 
     @property
     def token_issuer(self) -> str:
@@ -50,6 +64,10 @@ class GatewaySettings:
         if env == "prod" and not public_url.startswith("https://"):
             raise ConfigurationError("PUBLIC_URL must be https://")
         previous = env_vars.get("GATEWAY_PREVIOUS_PUBLIC_KEYS", "")
+        limits = {
+            name: _rate_limit(env_vars, name, default)
+            for name, default in DEFAULT_RATE_LIMITS.items()
+        }
         return cls(
             env=env,
             var_dir=var_dir,
@@ -70,4 +88,21 @@ class GatewaySettings:
             connect_timeout=float(env_vars.get("GATEWAY_CONNECT_TIMEOUT", 2)),
             read_timeout=float(env_vars.get("GATEWAY_READ_TIMEOUT", 30)),
             trusted_proxies=int(env_vars.get("TRUSTED_PROXIES", 0)),
+            redis_url=env_vars.get("REDIS_URL") or None,
+            rate_limit_code_entry=limits["RATE_LIMIT_CODE_ENTRY"],
+            rate_limit_sign_in=limits["RATE_LIMIT_SIGN_IN"],
+            rate_limit_forgot_password=limits["RATE_LIMIT_FORGOT_PASSWORD"],
         )
+
+
+def _rate_limit(env_vars: Mapping[str, str], name: str, default: str) -> str:
+    """A limit in Flask-Limiter's notation ("300/minute"), checked now rather than on the first
+    request it would apply to."""
+    value = env_vars.get(name, "").strip() or default
+    try:
+        items = parse_many(value)
+    except ValueError:
+        items = []
+    if not items or any(item.amount < 1 for item in items):
+        raise ConfigurationError(f"{name} must be a rate limit such as {default!r}")
+    return value

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import requests
 from flask import Blueprint, Response, jsonify, request
 
 from contracts.web.errors import error_response
 from gateway.config import GatewaySettings
-from gateway.proxy import ServiceProxy
+from gateway.identity import IdentityClient
 from gateway.tokens import TokenMinter
-
-#: how long the gateway's own token for calling identity lives
-SERVICE_TOKEN_LIFETIME = timedelta(seconds=60)
 
 
 def oauth_blueprint(
-    settings: GatewaySettings, minter: TokenMinter, proxy: ServiceProxy
+    settings: GatewaySettings, minter: TokenMinter, identity: IdentityClient
 ) -> Blueprint:
     blp = Blueprint("oauth", __name__)
 
@@ -33,24 +29,11 @@ def oauth_blueprint(
         secret = request.form.get("client_secret") or (basic.password if basic else None)
         if not client_id or not secret:
             return error_response(400, "invalid_request", "Give client_id and client_secret.")
-        try:
-            answer = proxy.http.post(
-                f"{settings.service_urls['identity']}/internal/v1/api-clients/authenticate",
-                json={"client_id": client_id, "client_secret": secret},
-                headers={
-                    "Authorization": "Bearer "
-                    + minter.mint(
-                        subject="gateway",
-                        roles=["gateway"],
-                        institution=None,
-                        amr=["service"],
-                        lifetime=SERVICE_TOKEN_LIFETIME,
-                    )
-                },
-                timeout=proxy.timeout,
-            )
-        except requests.RequestException:
-            return error_response(503, "service_unavailable", "Sign-in is unavailable; retry soon.")
+        answer = identity.post(
+            "/internal/v1/api-clients/authenticate",
+            {"client_id": client_id, "client_secret": secret},
+            request,
+        )
         if answer.status_code in (401, 422):
             response = error_response(401, "invalid_client", "Unknown client or wrong secret.")
             response.headers["WWW-Authenticate"] = 'Basic realm="nexam"'

@@ -4,13 +4,19 @@ turns that decision into a token signed with its key."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
 from gateway.keys import SigningKey
+
+#: claims set by the minter or read by verifiers (nbf): an ``extra`` claim must not replace one
+RESERVED_CLAIMS = frozenset(
+    {"iss", "aud", "sub", "iat", "exp", "jti", "roles", "institution", "amr", "nbf"}
+)
 
 
 def mint_access_token(
@@ -24,7 +30,11 @@ def mint_access_token(
     amr: Sequence[str],
     lifetime: timedelta,
     now: datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
+    clashing = RESERVED_CLAIMS & set(extra or {})
+    if clashing:
+        raise ValueError(f"extra claims may not replace {', '.join(sorted(clashing))}")
     issued = now or datetime.now(UTC)
     claims = {
         "iss": issuer,
@@ -36,6 +46,7 @@ def mint_access_token(
         "roles": list(roles),
         "institution": institution,
         "amr": list(amr),
+        **(extra or {}),
     }
     return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
 
@@ -56,6 +67,8 @@ class TokenMinter:
         institution: str | None,
         amr: Sequence[str],
         lifetime: timedelta,
+        now: datetime | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> str:
         return mint_access_token(
             self.key,
@@ -66,4 +79,6 @@ class TokenMinter:
             institution=institution,
             amr=amr,
             lifetime=lifetime,
+            now=now,
+            extra=extra,
         )

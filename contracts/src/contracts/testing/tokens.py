@@ -4,7 +4,7 @@ that trusts it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,9 +35,12 @@ class TestTokens:
         institution: uuid.UUID | str | None = None,
         subject: str | None = None,
         lifetime: timedelta = timedelta(minutes=15),
+        claims: Mapping[str, Any] | None = None,
     ) -> str:
+        """A signed access token; ``claims`` adds to (or replaces) the standard ones, e.g.
+        ``{"sid": ...}`` for a candidate's sign-in session."""
         now = datetime.now(UTC)
-        claims = {
+        payload = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": subject or str(uuid.uuid4()),
@@ -47,8 +50,9 @@ class TestTokens:
             "roles": list(roles),
             "institution": str(institution) if institution else None,
             "amr": ["test"],
+            **(claims or {}),
         }
-        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self._kid})
+        return jwt.encode(payload, self._key, algorithm="EdDSA", headers={"kid": self._kid})
 
     def header(self, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.mint(**kwargs)}"}
