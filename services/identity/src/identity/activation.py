@@ -21,11 +21,6 @@ from identity.store import accounts, activation_tokens, activations
 ACTIVATION_TOKEN_LIFETIME = timedelta(hours=1)
 STEPS = ("password", "language", "terms", "two_factor")
 
-INVALID_CODE = {
-    "en": "Invitation code does not exist or has expired",
-    "fr": "Le code d'invitation n'existe pas ou a expiré",
-}
-
 
 @dataclass(frozen=True)
 class Redeemed:
@@ -37,14 +32,19 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def steps_of(account: Row[Any]) -> list[dict[str, object]]:
+def done_steps(account: Row[Any]) -> set[str]:
     done = {
         "password": account.password_hash is not None,
         "language": account.language is not None,
         "terms": account.terms_accepted_at is not None,
         "two_factor": account.two_factor is not None,
     }
-    return [{"name": step, "done": done[step]} for step in STEPS]
+    return {step for step, is_done in done.items() if is_done}
+
+
+def steps_of(account: Row[Any]) -> list[dict[str, object]]:
+    done = done_steps(account)
+    return [{"name": step, "done": step in done} for step in STEPS]
 
 
 def record_invitation(session: Session, event: Event, key: bytes, now: datetime) -> None:
@@ -70,6 +70,10 @@ def record_invitation(session: Session, event: Event, key: bytes, now: datetime)
         )
     else:
         account_id = account.id
+        if account.status == "expired":
+            session.execute(
+                update(accounts).where(accounts.c.id == account_id).values(status="pending")
+            )
     values = {
         "account_id": account_id,
         "institution_id": data["institution_id"],
@@ -103,6 +107,20 @@ def close_activation(session: Session, event: Event, status: str, now: datetime)
         )
         .values(status=status, code_digest=None, updated_at=now)
     )
+    account_id = session.scalar(
+        select(activations.c.account_id).where(
+            activations.c.invitation_id == event.data["invitation_id"]
+        )
+    )
+    still_open = select(activations.c.invitation_id).where(
+        activations.c.account_id == account_id, activations.c.status == "open"
+    )
+    # a pending account with no invitation left waits, expired, for a new one
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.status == "pending", ~still_open.exists())
+        .values(status="expired")
+    )
 
 
 def redeem(session: Session, typed: str, key: bytes, now: datetime) -> Redeemed | None:
@@ -120,16 +138,36 @@ def redeem(session: Session, typed: str, key: bytes, now: datetime) -> Redeemed 
     ).first()
     if found is None or found.expires_at <= now or found.status != "pending":
         return None
+    account = session.execute(select(accounts).where(accounts.c.id == found.id)).one()
+    return Redeemed(_new_token(session, found.invitation_id, now), account)
+
+
+def _new_token(session: Session, invitation_id: uuid.UUID, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     session.execute(
         insert(activation_tokens).values(
             token_digest=token_digest(token),
-            invitation_id=found.invitation_id,
+            invitation_id=invitation_id,
             expires_at=now + ACTIVATION_TOKEN_LIFETIME,
         )
     )
-    account = session.execute(select(accounts).where(accounts.c.id == found.id)).one()
-    return Redeemed(token, account)
+    return token
+
+
+def resume(session: Session, account_id: uuid.UUID, now: datetime) -> str | None:
+    """An activation token for someone who signed in with the password they chose before
+    leaving the activation half done; None once no invitation of theirs is open."""
+    invitation_id = session.scalar(
+        select(activations.c.invitation_id)
+        .where(
+            activations.c.account_id == account_id,
+            activations.c.status == "open",
+            activations.c.expires_at > now,
+        )
+        .order_by(activations.c.updated_at.desc())
+        .limit(1)
+    )
+    return _new_token(session, invitation_id, now) if invitation_id is not None else None
 
 
 def account_for_token(session: Session, token: str, now: datetime) -> Row[Any] | None:

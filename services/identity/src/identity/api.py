@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.web.auth import require_role
 from contracts.web.errors import ApiError
-from identity import clients
+from identity import clients, sessions, signin
+from identity.context import ctx, request_language
 
 blp = Blueprint("internal", __name__, url_prefix="/internal/v1", description="For the gateway")
 
@@ -42,3 +43,63 @@ class AuthenticateClient(MethodView):
         if row is None:
             raise ApiError(401, "invalid_client", "Unknown client or wrong secret.")
         return {"client_id": row.id, "institution_id": row.institution_id, "name": row.name}
+
+
+class CodeStepSchema(Schema):
+    challenge_id = fields.UUID(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class SignedInSchema(Schema):
+    """Who signed in, for the gateway to put in its access token."""
+
+    session_id = fields.UUID()
+    account_id = fields.UUID()
+    refresh_token = fields.String()
+    session_expires_at = fields.AwareDateTime()
+    roles = fields.List(fields.String())
+    amr = fields.List(fields.String())
+    language = fields.String()
+
+
+def _signed_in(opened: sessions.Opened, language: str) -> dict[str, Any]:
+    return {
+        "session_id": opened.session_id,
+        "account_id": opened.account_id,
+        "refresh_token": opened.refresh_token,
+        "session_expires_at": opened.expires_at,
+        "roles": ["candidate"],
+        "amr": list(opened.amr),
+        "language": language,
+    }
+
+
+@blp.route("/sessions")
+class SignInWithCode(MethodView):
+    @require_role("gateway")
+    @blp.arguments(CodeStepSchema)
+    @blp.response(201, SignedInSchema)
+    @blp.alt_response(401, description="invalid_code")
+    @blp.alt_response(429, description="too_many_attempts, with Retry-After")
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Sign in, second step: the emailed code opens a session."""
+        opened, language = signin.finish(
+            ctx(), body["challenge_id"], body["code"], request_language()
+        )
+        return _signed_in(opened, language)
+
+
+@blp.route("/sessions/refresh")
+class Refresh(MethodView):
+    @require_role("gateway")
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, SignedInSchema)
+    @blp.alt_response(401, description="invalid_grant")
+    def post(self, body: dict[str, str]) -> dict[str, Any]:
+        """The session's next refresh token; an old one presented again ends the session."""
+        opened, language = signin.refresh(ctx(), body["refresh_token"], request_language())
+        return _signed_in(opened, language)

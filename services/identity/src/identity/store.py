@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Uuid
+from typing import Any, cast
+
+from sqlalchemy import Column, CursorResult, Executable, ForeignKey, Integer, String, Table, Uuid
+from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
 from contracts.web.database import UtcDateTime, service_metadata
@@ -38,7 +41,7 @@ accounts = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("first_name", String(100), nullable=False),
     Column("last_name", String(100), nullable=False),
-    Column("status", String(16), nullable=False),  # pending, active
+    Column("status", String(16), nullable=False),  # pending, active, expired
     Column("invited_language", String(2), nullable=False),
     Column("password_hash", String(200), nullable=True),
     Column("language", String(2), nullable=True),
@@ -48,6 +51,7 @@ accounts = Table(
     Column("two_factor", String(16), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("activated_at", UtcDateTime(), nullable=True),
+    Column("password_changed_at", UtcDateTime(), nullable=True),
 )
 
 #: what an invitation lets its holder do: activate the account with the code
@@ -73,3 +77,67 @@ activation_tokens = Table(
     Column("invitation_id", Uuid, ForeignKey("activations.invitation_id"), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
 )
+
+#: failures counted per address (known or not, so a lock tells nothing about who has an
+#: account), reserved before the password is checked so parallel attempts cannot slip past
+throttles = Table(
+    "throttles",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: one-time codes sent by email, for finishing an activation or a sign-in
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),  # activation, sign_in
+    Column("code_digest", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
+#: a signed-in browser or app: ends 12 h after sign-in whatever happens, or when revoked
+sign_in_sessions = Table(
+    "sign_in_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("amr", String(40), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revoked_reason", String(40), nullable=True),
+)
+
+#: every refresh token a session was given; a used one presented again revokes the session
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("session_id", Uuid, ForeignKey("sign_in_sessions.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
+reset_tokens = Table(
+    "reset_tokens",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """How many rows an UPDATE, INSERT or DELETE touched."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount or 0)

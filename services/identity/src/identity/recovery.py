@@ -1,0 +1,145 @@
+"""Forgot and reset password (DESIGN section 5): the same answer whether or not the address
+has an account; a link built from PUBLIC_URL with a 256-bit token, 60 minutes, single use;
+a reset ends every session and is announced by email; it does not sign anyone in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from contracts.web.errors import ApiError
+from identity import sessions
+from identity.context import Context
+from identity.messages import say
+from identity.passwords import violations
+from identity.refusals import password_policy
+from identity.store import accounts, changed_rows, reset_tokens
+from identity.throttle import forgive, throttle_key
+
+RESET_LIFETIME = timedelta(minutes=60)
+#: one email per address per minute, however often the form is sent
+RESEND_AFTER = timedelta(minutes=1)
+RESET_PATH = "/connexion/reset-password"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def forgot(context: Context, email: str) -> None:
+    now = context.clock()
+    with context.sessions() as session, session.begin():
+        account = session.execute(
+            select(accounts).where(
+                accounts.c.email == email.strip().lower(), accounts.c.status == "active"
+            )
+        ).first()
+        if account is None:
+            return
+        recent = session.scalar(
+            select(reset_tokens.c.token_digest).where(
+                reset_tokens.c.account_id == account.id,
+                reset_tokens.c.created_at > now - RESEND_AFTER,
+            )
+        )
+        if recent is not None:
+            return
+        token = secrets.token_urlsafe(32)
+        expires_at = now + RESET_LIFETIME
+        session.execute(
+            insert(reset_tokens).values(
+                token_digest=_digest(token),
+                account_id=account.id,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        context.outbox.add(
+            session,
+            "PasswordResetRequested",
+            {
+                "account_id": str(account.id),
+                "email": account.email,
+                "first_name": account.first_name,
+                "language": account.language or account.invited_language,
+                "reset_url": f"{context.public_url}{RESET_PATH}?{urlencode({'token': token})}",
+                "expires_at": expires_at,
+            },
+        )
+
+
+def reset(context: Context, token: str, password: str, language: str) -> None:
+    now = context.clock()
+    with context.sessions() as session:
+        account = session.execute(
+            select(accounts)
+            .join(reset_tokens, reset_tokens.c.account_id == accounts.c.id)
+            .where(
+                reset_tokens.c.token_digest == _digest(token),
+                reset_tokens.c.used_at.is_(None),
+                reset_tokens.c.expires_at > now,
+            )
+        ).first()
+    if account is None:
+        raise ApiError(400, "reset_token_invalid", say("reset_token_invalid", language))
+    language = account.language or language
+    wrong = violations(
+        password, account.email, language, names=(account.first_name, account.last_name)
+    )
+    if wrong:
+        raise password_policy(wrong, language)
+    hashed = context.passwords.hash(password)
+    with context.sessions() as session, session.begin():
+        claimed = changed_rows(
+            session,
+            update(reset_tokens)
+            .where(reset_tokens.c.token_digest == _digest(token), reset_tokens.c.used_at.is_(None))
+            .values(used_at=now),
+        )
+        if claimed:
+            # every other link sent to the account dies with this one
+            session.execute(
+                update(reset_tokens)
+                .where(reset_tokens.c.account_id == account.id, reset_tokens.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            forgive(session, throttle_key(account.email))
+            change_password(session, context, account, hashed, "reset")
+    if not claimed:
+        raise ApiError(400, "reset_token_invalid", say("reset_token_invalid", language))
+
+
+def change_password(
+    session: Session,
+    context: Context,
+    account: Any,
+    hashed: str,
+    reason: str,
+    keep: Any = None,
+) -> None:
+    """The new password, every other session ended, and a notice to the account's owner."""
+    now = context.clock()
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == account.id)
+        .values(password_hash=hashed, password_changed_at=now)
+    )
+    sessions.revoke_all(session, account.id, now, f"password_{reason}", keep=keep)
+    context.outbox.add(
+        session,
+        "PasswordChanged",
+        {
+            "account_id": str(account.id),
+            "email": account.email,
+            "first_name": account.first_name,
+            "language": account.language or account.invited_language,
+            "reason": reason,
+            "changed_at": now,
+        },
+    )

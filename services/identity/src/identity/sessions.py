@@ -1,0 +1,136 @@
+"""Sign-in sessions and their refresh tokens (DESIGN section 5): a session ends 12 hours
+after sign-in whatever happens; each refresh token works once and is replaced; an old one
+presented again means it was stolen, and the whole session ends."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.orm import Session
+
+from identity.store import changed_rows, refresh_tokens, sign_in_sessions
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Opened:
+    session_id: uuid.UUID
+    account_id: uuid.UUID
+    refresh_token: str
+    expires_at: datetime
+    amr: tuple[str, ...]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_refresh_token(session: Session, session_id: uuid.UUID, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    session.execute(
+        insert(refresh_tokens).values(
+            token_digest=_digest(token), session_id=session_id, created_at=now
+        )
+    )
+    return token
+
+
+def open_session(
+    session: Session, account_id: uuid.UUID, amr: tuple[str, ...], now: datetime
+) -> Opened:
+    session_id = uuid.uuid4()
+    expires_at = now + SESSION_LIFETIME
+    session.execute(
+        insert(sign_in_sessions).values(
+            id=session_id,
+            account_id=account_id,
+            amr=" ".join(amr),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return Opened(
+        session_id, account_id, _new_refresh_token(session, session_id, now), expires_at, amr
+    )
+
+
+def holder_of(session: Session, refresh_token: str) -> Row[Any] | None:
+    """The session a refresh token was given to, whatever the state of either."""
+    return session.execute(
+        select(sign_in_sessions, refresh_tokens.c.used_at.label("token_used_at"))
+        .join(refresh_tokens, refresh_tokens.c.session_id == sign_in_sessions.c.id)
+        .where(refresh_tokens.c.token_digest == _digest(refresh_token))
+    ).first()
+
+
+def rotate(session: Session, refresh_token: str, now: datetime) -> Opened | None:
+    """The session's next refresh token, or None. A token used before (or at the same
+    moment by someone else) revokes its session."""
+    found = holder_of(session, refresh_token)
+    if found is None:
+        return None
+    if found.revoked_at is not None or found.expires_at <= now:
+        return None
+    claimed = changed_rows(
+        session,
+        update(refresh_tokens)
+        .where(
+            refresh_tokens.c.token_digest == _digest(refresh_token),
+            refresh_tokens.c.used_at.is_(None),
+        )
+        .values(used_at=now),
+    )
+    if not claimed:
+        revoke(session, found.id, now, "refresh_token_reused")
+        return None
+    return Opened(
+        found.id,
+        found.account_id,
+        _new_refresh_token(session, found.id, now),
+        found.expires_at,
+        tuple(found.amr.split()),
+    )
+
+
+def revoke(session: Session, session_id: uuid.UUID, now: datetime, reason: str) -> None:
+    session.execute(
+        update(sign_in_sessions)
+        .where(sign_in_sessions.c.id == session_id, sign_in_sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+
+
+def revoke_all(
+    session: Session,
+    account_id: uuid.UUID,
+    now: datetime,
+    reason: str,
+    keep: uuid.UUID | None = None,
+) -> None:
+    query = update(sign_in_sessions).where(
+        sign_in_sessions.c.account_id == account_id, sign_in_sessions.c.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(sign_in_sessions.c.id != keep)
+    session.execute(query.values(revoked_at=now, revoked_reason=reason))
+
+
+def is_live(session: Session, session_id: uuid.UUID, account_id: uuid.UUID, now: datetime) -> bool:
+    return (
+        session.scalar(
+            select(sign_in_sessions.c.id).where(
+                sign_in_sessions.c.id == session_id,
+                sign_in_sessions.c.account_id == account_id,
+                sign_in_sessions.c.revoked_at.is_(None),
+                sign_in_sessions.c.expires_at > now,
+            )
+        )
+        is not None
+    )
