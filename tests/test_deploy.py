@@ -262,6 +262,21 @@ def test_processes_wait_for_the_broker_the_database_and_their_migrations(
         assert depends.get("postgres") == HEALTHY, f"`{service}-migrate` must wait for postgres"
 
 
+def test_web_and_worker_share_the_keys_they_generate(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # outside production each process generates its HMAC key under NEXAM_VAR_DIR when no key
+    # file is named: two containers with two folders would digest codes under two keys
+    for service in ("identity", "invitations"):
+        mounts = {
+            name: {v for v in services[name].get("volumes", []) if v.endswith(":/var/lib/nexam")}
+            for name in (service, f"{service}-worker", f"{service}-migrate")
+        }
+        first = mounts[service]
+        assert len(first) == 1, f"`{service}` must keep /var/lib/nexam in a named volume"
+        assert all(m == first for m in mounts.values()), mounts
+
+
 def test_every_long_running_container_has_a_health_check(
     services: dict[str, dict[str, Any]],
 ) -> None:
