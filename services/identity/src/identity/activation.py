@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.codes import code_digest, normalise_code
@@ -90,10 +90,16 @@ def record_invitation(session: Session, event: Event, key: bytes, now: datetime)
     if session.scalar(known) is None:
         session.execute(insert(activations).values(invitation_id=data["invitation_id"], **values))
     else:
+        # a resent code replaces the old one, and whatever the old one opened
         session.execute(
             update(activations)
             .where(activations.c.invitation_id == data["invitation_id"])
             .values(**values)
+        )
+        session.execute(
+            delete(activation_tokens).where(
+                activation_tokens.c.invitation_id == data["invitation_id"]
+            )
         )
 
 
@@ -171,8 +177,10 @@ def resume(session: Session, account_id: uuid.UUID, now: datetime) -> str | None
 
 
 def account_for_token(session: Session, token: str, now: datetime) -> Row[Any] | None:
+    """The account an activation token works for, with the invitation it came through
+    (``via_invitation``): that is the invitation the activation completes."""
     found = session.execute(
-        select(accounts)
+        select(accounts, activations.c.invitation_id.label("via_invitation"))
         .join(activations, activations.c.account_id == accounts.c.id)
         .join(activation_tokens, activation_tokens.c.invitation_id == activations.c.invitation_id)
         .where(

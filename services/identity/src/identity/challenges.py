@@ -45,13 +45,15 @@ def issue(
 ) -> uuid.UUID | TooSoon:
     """A new code for ``account``, emailed through TwoFactorCodeRequested; every earlier
     code of the same purpose stops working."""
-    # a code that was used does not hold the next one back: signing in again at once is fine
+    # a code that was used, or tried five times, does not hold the next one back (the
+    # address's throttle bounds how often that can happen)
     latest = session.scalar(
         select(challenges.c.created_at)
         .where(
             challenges.c.account_id == account.id,
             challenges.c.purpose == purpose,
             challenges.c.used_at.is_(None),
+            challenges.c.attempts < MAX_TRIES,
         )
         .order_by(challenges.c.created_at.desc())
         .limit(1)
@@ -115,6 +117,7 @@ def latest_open(
             challenges.c.purpose == purpose,
             challenges.c.used_at.is_(None),
             challenges.c.expires_at > now,
+            challenges.c.attempts < MAX_TRIES,
         )
     )
 

@@ -115,7 +115,7 @@ def _open_challenge(
     if isinstance(issued, challenges.TooSoon):
         # signing in twice within seconds: the code already on its way is the one
         latest = challenges.latest_open(session, account.id, "sign_in", now)
-        return latest or too_many_attempts(issued.retry_after, language)
+        return latest or resend_too_soon(issued.retry_after, language)
     return issued
 
 

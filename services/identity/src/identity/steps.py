@@ -118,12 +118,18 @@ def confirm_code(context: Context, account: Row[Any], code: str, language: str) 
         )
         if opened:
             forgive(session, key)
-            complete(session, context, account.id, now)
+            complete(session, context, account.id, account.via_invitation, now)
     if not opened:
         raise invalid_code(language)
 
 
-def complete(session: Session, context: Context, account_id: uuid.UUID, now: datetime) -> None:
+def complete(
+    session: Session,
+    context: Context,
+    account_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    now: datetime,
+) -> None:
     """Active from now on: every code of the account stops working, and AccountActivated
     tells the invitations and exams services which invitation it came through."""
     session.execute(
@@ -133,9 +139,7 @@ def complete(session: Session, context: Context, account_id: uuid.UUID, now: dat
     )
     account = session.execute(select(accounts).where(accounts.c.id == account_id)).one()
     used = session.execute(
-        select(activations)
-        .where(activations.c.account_id == account_id, activations.c.status == "open")
-        .order_by(activations.c.updated_at.desc())
+        select(activations).where(activations.c.invitation_id == invitation_id)
     ).first()
     invitation_ids = select(activations.c.invitation_id).where(
         activations.c.account_id == account_id
