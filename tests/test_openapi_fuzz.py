@@ -26,7 +26,7 @@ from flask import Flask
 from flask_smorest import Blueprint
 from hypothesis import HealthCheck, given, settings
 from marshmallow import Schema, fields
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from contracts.web.app import create_base_app
 from contracts.web.migrations import upgrade
@@ -83,16 +83,16 @@ def fuzz(app: Flask, openapi_path: str = "/openapi.json") -> tuple[int, list[str
     return operations, failures
 
 
-def service_app(service: str, tmp_path: Path) -> Flask:
-    service_settings = ServiceSettings.from_env(
-        service,
-        {
-            "NEXAM_ENV": "test",
-            "NEXAM_VAR_DIR": str(tmp_path / "var"),
-            f"{service.upper()}_DATABASE_URL": f"sqlite:///{tmp_path / f'{service}.db'}",
-            "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
-        },
-    )
+def service_app(service: str, tmp_path: Path, jwks_url: str | None = None) -> Flask:
+    environ = {
+        "NEXAM_ENV": "test",
+        "NEXAM_VAR_DIR": str(tmp_path / "var"),
+        f"{service.upper()}_DATABASE_URL": f"sqlite:///{tmp_path / f'{service}.db'}",
+        "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
+    }
+    if jwks_url:
+        environ["GATEWAY_JWKS_URL"] = jwks_url
+    service_settings = ServiceSettings.from_env(service, environ)
     upgrade(service, service_settings.database_url)
     app: Flask = importlib.import_module(service).create_app(service_settings)
     return app
@@ -102,8 +102,8 @@ def service_app(service: str, tmp_path: Path) -> Flask:
 def make_service_app(tmp_path: Path) -> Iterator[Callable[[str], Flask]]:
     apps: list[Flask] = []
 
-    def make(service: str) -> Flask:
-        app = service_app(service, tmp_path / service)
+    def make(service: str, jwks_url: str | None = None) -> Flask:
+        app = service_app(service, tmp_path / service, jwks_url)
         apps.append(app)
         return app
 
@@ -140,18 +140,30 @@ def test_public_api_through_the_gateway_never_answers_a_server_error(
 ) -> None:
     """The merged public document, fuzzed through the gateway forwarding to the real services
     (each served over HTTP on an ephemeral port)."""
-    servers = []
+    servers: list[BaseWSGIServer] = []
+    threads: list[threading.Thread] = []
     environ = {"NEXAM_ENV": "test", "NEXAM_VAR_DIR": str(tmp_path / "gateway")}
+    # the services trust the gateway's key from its JWKS, so the gateway is served too
+    late_gateway: list[Flask] = []
+    gateway_server = make_server(
+        "127.0.0.1", 0, lambda env, start: late_gateway[0](env, start), threaded=True
+    )
+    jwks_url = f"http://127.0.0.1:{gateway_server.server_port}/.well-known/jwks.json"
     try:
         for service in SERVICES:
-            server = make_server("127.0.0.1", 0, make_service_app(service), threaded=True)
+            app = make_service_app(service, jwks_url)
+            server = make_server("127.0.0.1", 0, app, threaded=True)
+            environ[f"{service.upper()}_URL"] = f"http://127.0.0.1:{server.server_port}"
+            servers.append(server)
+        gateway = create_gateway(GatewaySettings.from_env(environ))
+        late_gateway.append(gateway)
+        servers.append(gateway_server)
+        for server in servers:
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
             )
             thread.start()
-            servers.append((server, thread))
-            environ[f"{service.upper()}_URL"] = f"http://127.0.0.1:{server.server_port}"
-        gateway = create_gateway(GatewaySettings.from_env(environ))
+            threads.append(thread)
 
         document = gateway.test_client().get("/api/v1/openapi.json").json
         operations, failures = fuzz(gateway, "/api/v1/openapi.json")
@@ -163,9 +175,11 @@ def test_public_api_through_the_gateway_never_answers_a_server_error(
         assert all(path.startswith("/api/v1/") for path in document["paths"])
         assert failures == []
     finally:
-        for server, thread in servers:
-            server.shutdown()
+        for server, _thread in zip(servers, threads, strict=False):
+            server.shutdown()  # only those serving: shutdown waits for serve_forever
+        for server in (*servers, gateway_server):
             server.server_close()
+        for thread in threads:
             thread.join(5)
 
 

@@ -42,7 +42,9 @@ class RateLimits:
 def install_rate_limits(app: Flask, settings: GatewaySettings, proxy: ServiceProxy) -> RateLimits:
     redis = settings.redis_url
     limiter = Limiter(
-        lambda: proxy.client_address(request),
+        # an empty key would make Flask-Limiter skip the limit (a WSGI server without
+        # REMOTE_ADDR): such callers share one counter instead
+        lambda: proxy.client_address(request) or "unknown",
         app=app,
         storage_uri=redis or "memory://",
         storage_options=(
