@@ -169,10 +169,14 @@ def write_public_key(path: Path) -> Ed25519PublicKey:
 
 
 def prod_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    session_key = tmp_path / "secrets" / "session.key"
+    session_key.parent.mkdir(parents=True, exist_ok=True)
+    session_key.write_text("7" * 64)
     return {
         "NEXAM_ENV": "prod",
         "NEXAM_VAR_DIR": str(tmp_path / "var"),
         "PUBLIC_URL": "https://exams.example.org",
+        "GATEWAY_SESSION_KEY_FILE": str(session_key),
         **extra,
     }
 
@@ -188,7 +192,11 @@ def test_a_signing_key_is_generated_0600_and_reused(
     assert key_file.is_file()
     assert key_file.stat().st_mode & 0o777 == 0o600
     pem = key_file.read_bytes()
-    assert [p.name for p in key_file.parent.iterdir()] == [key_file.name]  # no temp file left
+    # no temp file left beside the two keys made on first start
+    assert sorted(p.name for p in key_file.parent.iterdir()) == [
+        key_file.name,
+        "gateway-session.key",
+    ]
 
     second = make_gateway().test_client().get("/.well-known/jwks.json").json
 
@@ -243,6 +251,13 @@ def test_previous_public_keys_stay_in_the_jwks(
 def test_prod_without_a_signing_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="GATEWAY_SIGNING_KEY"):
         GatewaySettings.from_env(prod_env(tmp_path))
+
+
+def test_prod_without_a_session_key_is_refused(tmp_path: Path) -> None:
+    environ = prod_env(tmp_path, GATEWAY_SIGNING_KEY=str(tmp_path / "gateway.pem"))
+    del environ["GATEWAY_SESSION_KEY_FILE"]
+    with pytest.raises(ConfigurationError, match="GATEWAY_SESSION_KEY_FILE"):
+        GatewaySettings.from_env(environ)
 
 
 def test_prod_with_a_missing_key_file_refuses_to_start(tmp_path: Path) -> None:

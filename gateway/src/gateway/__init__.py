@@ -14,9 +14,10 @@ from gateway.keys import SigningKey, load_signing_key
 from gateway.oauth import oauth_blueprint
 from gateway.proxy import ServiceProxy
 from gateway.ratelimit import install_rate_limits, limited_forwarding_blueprint
-from gateway.sessions import sessions_blueprint
+from gateway.sessions import CandidateTokens, sessions_blueprint
 from gateway.tokens import TokenMinter
 from gateway.views import install_cli, public_blueprint
+from gateway.web import install_web, too_many_requests_page
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:
@@ -39,7 +40,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     )
     minter = TokenMinter(key, settings.token_issuer, settings.token_audience)
     identity = IdentityClient(settings.service_urls["identity"], minter, proxy)
-    limits = install_rate_limits(app, settings, proxy)
+    limits = install_rate_limits(app, settings, proxy, page_refusal=too_many_requests_page)
     app.extensions["nexam.gateway"] = {
         "settings": settings,
         "key": key,
@@ -50,8 +51,10 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     }
     app.register_blueprint(oauth_blueprint(settings, minter, identity))
     # explicit routes, whatever the order: Werkzeug prefers them to public's catch-all
-    app.register_blueprint(sessions_blueprint(settings, minter, identity, limits))
+    tokens = CandidateTokens(minter, settings.access_token_seconds)
+    app.register_blueprint(sessions_blueprint(tokens, identity, limits))
     app.register_blueprint(limited_forwarding_blueprint(proxy, limits))
+    install_web(app, settings, proxy, identity, tokens, limits)
     app.register_blueprint(public_blueprint(settings, key, proxy))
     install_cli(app, settings, minter, timedelta(seconds=settings.access_token_seconds))
     return app

@@ -45,6 +45,9 @@ class GatewaySettings:
     rate_limit_code_entry: str
     rate_limit_sign_in: str
     rate_limit_forgot_password: str
+    session_key_path: Path
+    generate_session_key: bool
+    support_email: str
 
     @property
     def token_issuer(self) -> str:
@@ -60,6 +63,11 @@ class GatewaySettings:
         key_path = env_vars.get("GATEWAY_SIGNING_KEY")
         if env == "prod" and not key_path:
             raise ConfigurationError("GATEWAY_SIGNING_KEY must name the Ed25519 private key file")
+        session_key = env_vars.get("GATEWAY_SESSION_KEY_FILE")
+        if env == "prod" and not session_key:
+            raise ConfigurationError(
+                "GATEWAY_SESSION_KEY_FILE must name the file of the browser sessions' key"
+            )
         public_url = env_vars.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         if env == "prod" and not public_url.startswith("https://"):
             raise ConfigurationError("PUBLIC_URL must be https://")
@@ -92,6 +100,11 @@ class GatewaySettings:
             rate_limit_code_entry=limits["RATE_LIMIT_CODE_ENTRY"],
             rate_limit_sign_in=limits["RATE_LIMIT_SIGN_IN"],
             rate_limit_forgot_password=limits["RATE_LIMIT_FORGOT_PASSWORD"],
+            session_key_path=Path(session_key)
+            if session_key
+            else var_dir / "keys" / "gateway-session.key",
+            generate_session_key=not session_key,
+            support_email=env_vars.get("SUPPORT_EMAIL", "").strip() or "support@nexam.localhost",
         )
 
 

@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
@@ -23,7 +24,7 @@ MESSAGES = {
     "fr": "Trop de tentatives depuis votre réseau. Réessayez dans {n} seconde{s}.",
 }
 
-View = Callable[..., Response]
+View = Callable[..., Any]
 
 # a Redis that does not answer must cost a request little: the limiter falls back to memory
 REDIS_TIMEOUT_SECONDS = 1
@@ -37,9 +38,19 @@ class RateLimits:
     code_entry: Callable[[View], View]
     sign_in: Callable[[View], View]
     forgot_password: Callable[[View], View]
+    # the same counters for the web pages' form posts, refused with a page
+    code_entry_pages: Callable[[View], View]
+    sign_in_pages: Callable[[View], View]
+    forgot_password_pages: Callable[[View], View]
 
 
-def install_rate_limits(app: Flask, settings: GatewaySettings, proxy: ServiceProxy) -> RateLimits:
+def install_rate_limits(
+    app: Flask,
+    settings: GatewaySettings,
+    proxy: ServiceProxy,
+    page_refusal: Callable[[int], Response] | None = None,
+) -> RateLimits:
+    """``page_refusal(seconds)`` renders the refusal of a web page's form."""
     redis = settings.redis_url
     limiter = Limiter(
         # an empty key would make Flask-Limiter skip the limit (a WSGI server without
@@ -65,13 +76,30 @@ def install_rate_limits(app: Flask, settings: GatewaySettings, proxy: ServicePro
         on_breach=_too_many_attempts,
     )
     app.register_error_handler(RateLimitExceeded, _rate_limit_exceeded)
+    groups = {
+        "code-entry": settings.rate_limit_code_entry,
+        "sign-in": settings.rate_limit_sign_in,
+        "forgot-password": settings.rate_limit_forgot_password,
+    }
+
+    def api(scope: str) -> Callable[[View], View]:
+        return limiter.shared_limit(groups[scope], scope=scope)
+
+    def pages(scope: str) -> Callable[[View], View]:
+        def refuse(limit: RequestLimit) -> Response:
+            seconds = _seconds_left(limit)
+            return page_refusal(seconds) if page_refusal else _too_many_attempts(limit)
+
+        return limiter.shared_limit(groups[scope], scope=scope, methods=["POST"], on_breach=refuse)
+
     return RateLimits(
         limiter=limiter,
-        code_entry=limiter.shared_limit(settings.rate_limit_code_entry, scope="code-entry"),
-        sign_in=limiter.shared_limit(settings.rate_limit_sign_in, scope="sign-in"),
-        forgot_password=limiter.shared_limit(
-            settings.rate_limit_forgot_password, scope="forgot-password"
-        ),
+        code_entry=api("code-entry"),
+        sign_in=api("sign-in"),
+        forgot_password=api("forgot-password"),
+        code_entry_pages=pages("code-entry"),
+        sign_in_pages=pages("sign-in"),
+        forgot_password_pages=pages("forgot-password"),
     )
 
 
@@ -108,9 +136,13 @@ def limited_forwarding_blueprint(proxy: ServiceProxy, limits: RateLimits) -> Blu
     return blp
 
 
-def _too_many_attempts(limit: RequestLimit) -> Response:
+def _seconds_left(limit: RequestLimit) -> int:
     # reset_at is rounded one second up; the window's own reset time gives the exact wait
-    seconds = max(1, math.ceil(limit.window.reset_time - time.time()))
+    return max(1, math.ceil(limit.window.reset_time - time.time()))
+
+
+def _too_many_attempts(limit: RequestLimit) -> Response:
+    seconds = _seconds_left(limit)
     language = request.accept_languages.best_match(tuple(MESSAGES)) or "en"
     message = MESSAGES[language].format(n=seconds, s="s" if seconds > 1 else "")
     response = error_response(429, "rate_limited", message, retry_after=seconds)

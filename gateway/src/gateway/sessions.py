@@ -15,7 +15,6 @@ import requests
 from flask import Blueprint, Response, jsonify, request
 
 from contracts.web.errors import ApiError
-from gateway.config import GatewaySettings
 from gateway.identity import IdentityClient
 from gateway.ratelimit import RateLimits
 from gateway.tokens import TokenMinter
@@ -38,8 +37,41 @@ class SignedInSession:
     amr: list[str]
 
 
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class CandidateTokens:
+    """Turns a session identity opened or refreshed into the candidate's tokens: the access
+    token never outlives its session."""
+
+    minter: TokenMinter
+    access_token_seconds: int
+
+    def mint(self, session: SignedInSession) -> IssuedTokens:
+        now = datetime.now(UTC)
+        session_left = int((session.expires_at - now).total_seconds())
+        lifetime = min(self.access_token_seconds, session_left)
+        if lifetime < 1:
+            raise ApiError(401, "invalid_grant", "The session has ended. Sign in again.")
+        access = self.minter.mint(
+            subject=session.account_id,
+            roles=session.roles,
+            institution=None,
+            amr=session.amr,
+            lifetime=timedelta(seconds=lifetime),
+            now=now,
+            extra={"sid": session.session_id},
+        )
+        return IssuedTokens(access, session.refresh_token, lifetime)
+
+
 def sessions_blueprint(
-    settings: GatewaySettings, minter: TokenMinter, identity: IdentityClient, limits: RateLimits
+    tokens: CandidateTokens, identity: IdentityClient, limits: RateLimits
 ) -> Blueprint:
     blp = Blueprint("sessions", __name__)
 
@@ -56,33 +88,20 @@ def sessions_blueprint(
 
     def issue_tokens(answer: requests.Response) -> Response:
         if answer.status_code in (200, 201):
-            session = _signed_in_session(answer)
+            session = signed_in_session(answer)
         elif 400 <= answer.status_code < 500:
             return _no_store(_identity_refusal(answer))
         else:
             log.warning("identity answered %s to a session request", answer.status_code)
             raise ApiError(502, "bad_gateway", "Sign-in gave no valid answer.")
-        now = datetime.now(UTC)
-        session_left = int((session.expires_at - now).total_seconds())
-        lifetime = min(settings.access_token_seconds, session_left)
-        if lifetime < 1:
-            raise ApiError(401, "invalid_grant", "The session has ended. Sign in again.")
-        access = minter.mint(
-            subject=session.account_id,
-            roles=session.roles,
-            institution=None,
-            amr=session.amr,
-            lifetime=timedelta(seconds=lifetime),
-            now=now,
-            extra={"sid": session.session_id},
-        )
+        issued = tokens.mint(session)
         return _no_store(
             jsonify(
                 {
-                    "access_token": access,
-                    "refresh_token": session.refresh_token,
+                    "access_token": issued.access_token,
+                    "refresh_token": issued.refresh_token,
                     "token_type": "Bearer",
-                    "expires_in": lifetime,
+                    "expires_in": issued.expires_in,
                 }
             )
         )
@@ -133,7 +152,7 @@ def _identity_refusal(answer: requests.Response) -> Response:
     return response
 
 
-def _signed_in_session(answer: requests.Response) -> SignedInSession:
+def signed_in_session(answer: requests.Response) -> SignedInSession:
     try:
         body = answer.json()
         if not isinstance(body, dict):

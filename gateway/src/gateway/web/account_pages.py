@@ -1,0 +1,129 @@
+"""The signed-in candidate's pages: the dashboard and the profile; the language switcher
+and the Terms of Use and Privacy Policy, open to everyone."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from gateway.web.pages import LANGUAGE_NAMES, access_token, api, render
+from gateway.web.signin_pages import PageResult, refusal
+
+TERMS_VERSION = "2026-09-01"
+PRIVACY_VERSION = "2026-09-01"
+
+
+def _sign_in_again() -> Response:
+    flash(gettext("Your session has ended. Sign in again."))
+    return redirect(url_for("web.sign_in"))
+
+
+def _local(target: str) -> str:
+    """Only a path of this site: a switcher's ``next`` must not send anyone elsewhere."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.home")
+    return target
+
+
+def add_account_pages(blp: Blueprint) -> None:
+    @blp.post("/langue")
+    def choose_language() -> Response:
+        chosen = request.form.get("language", "")
+        if chosen in LANGUAGE_NAMES:
+            session["lang"] = chosen
+            token = access_token()
+            if token:
+                api("identity", "PATCH", "/api/v1/me", {"language": chosen}, bearer=token)
+        return redirect(_local(request.form.get("next", "/")))
+
+    @blp.get("/tableau-de-bord")
+    def dashboard() -> PageResult | Response:
+        token = access_token()
+        if token is None:
+            return _sign_in_again()
+        me = api("identity", "GET", "/api/v1/me", bearer=token)
+        if me.status == 401:
+            session.pop("auth", None)
+            return _sign_in_again()
+        board = api("exams", "GET", "/api/v1/dashboard", bearer=token)
+        data: dict[str, Any] = board.body if board.ok else {}
+        tab = request.args.get("onglet", "exams")
+        return render(
+            "dashboard.html",
+            gettext("Dashboard"),
+            me=me.body,
+            upcoming=data.get("upcoming_exams") or [],
+            copies=data.get("submitted_copies") or [],
+            technical_test=data.get("technical_test"),
+            device=data.get("device"),
+            exams_available=board.ok,
+            tab=tab if tab in ("exams", "copies", "technical-test", "device") else "exams",
+        )
+
+    @blp.route("/profil", methods=["GET", "POST"])
+    def profile() -> PageResult | Response:
+        token = access_token()
+        if token is None:
+            return _sign_in_again()
+        errors: list[dict[str, Any]] = []
+        if request.method == "POST" and request.form.get("form") == "language":
+            chosen = request.form.get("language", "")
+            answer = api("identity", "PATCH", "/api/v1/me", {"language": chosen}, bearer=token)
+            if answer.ok:
+                session["lang"] = chosen
+                flash(gettext("Your language has been saved."))
+                return redirect(url_for("web.profile"))
+            errors.append(refusal(answer, "language-en"))
+        elif request.method == "POST" and request.form.get("form") == "password":
+            answer = api(
+                "identity",
+                "POST",
+                "/api/v1/me/password",
+                {
+                    "current_password": request.form.get("current_password", ""),
+                    "new_password": request.form.get("new_password", ""),
+                },
+                bearer=token,
+            )
+            if answer.ok:
+                flash(
+                    gettext(
+                        "Your password has been changed. Your other sessions have been signed out."
+                    )
+                )
+                return redirect(url_for("web.profile"))
+            if answer.error == "current_password_incorrect":
+                errors.append(
+                    {"field": "current_password", "text": gettext("The current password is wrong.")}
+                )
+            elif answer.error == "password_policy":
+                errors.extend(
+                    {"field": "new_password", "text": v["message"], "violation": v}
+                    for v in answer.body.get("violations", [])
+                )
+            else:
+                errors.append(refusal(answer, "current_password"))
+        me = api("identity", "GET", "/api/v1/me", bearer=token)
+        if not me.ok:
+            session.pop("auth", None)
+            return _sign_in_again()
+        return render(
+            "profile.html",
+            gettext("Profile"),
+            status=400 if errors else 200,
+            me=me.body,
+            errors=errors,
+        )
+
+    @blp.get("/conditions-utilisation")
+    def terms() -> PageResult:
+        return render("terms.html", gettext("Terms of Use"), version=TERMS_VERSION)
+
+    @blp.get("/politique-confidentialite")
+    def privacy() -> PageResult:
+        return render("privacy.html", gettext("Privacy Policy"), version=PRIVACY_VERSION)

@@ -1,0 +1,91 @@
+"""What every page shares: its language, the signed-in candidate's tokens kept in the
+session cookie, and rendering with the page's title and CSRF token."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template, request, session
+from flask_babel import gettext
+
+from gateway.sessions import IssuedTokens
+from gateway.web.backend import Answer, Backend
+
+LANGUAGES = ("en", "fr")
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+EXTENSION = "nexam.web"
+#: refresh a little before the access token expires, not after a refused call
+EARLY_REFRESH_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Web:
+    backend: Backend
+    support_email: str
+    https: bool
+
+
+def web() -> Web:
+    context: Web = current_app.extensions[EXTENSION]
+    return context
+
+
+def current_language() -> str:
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def render(template: str, title: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    page = render_template(
+        template,
+        title=title,
+        language=current_language(),
+        languages=LANGUAGE_NAMES,
+        signed_in="auth" in session,
+        support_email=web().support_email,
+        **context,
+    )
+    return page, status
+
+
+def keep_tokens(issued: IssuedTokens) -> None:
+    session["auth"] = {
+        "access": issued.access_token,
+        "refresh": issued.refresh_token,
+        "expires_at": int(time.time()) + issued.expires_in,
+    }
+
+
+def access_token() -> str | None:
+    """The candidate's access token, refreshed when it is about to expire; None once the
+    session has ended (signed out elsewhere, password changed, 12 hours passed)."""
+    auth = session.get("auth")
+    if not isinstance(auth, Mapping):
+        return None
+    if int(auth.get("expires_at", 0)) - EARLY_REFRESH_SECONDS > time.time():
+        return str(auth["access"])
+    issued = web().backend.refresh(str(auth.get("refresh", "")))
+    if isinstance(issued, Answer):
+        session.pop("auth", None)
+        return None
+    keep_tokens(issued)
+    return issued.access_token
+
+
+def api(
+    service: str, method: str, path: str, json: Mapping[str, Any] | None = None, **kwargs: Any
+) -> Answer:
+    return web().backend.call(
+        service, method, path, json=json, language=current_language(), **kwargs
+    )
+
+
+def wait_message(seconds: int) -> str:
+    if seconds < 60:
+        return str(gettext("Try again in %(n)s seconds.", n=seconds))
+    return str(gettext("Try again in %(n)s minutes.", n=-(-seconds // 60)))

@@ -1,0 +1,61 @@
+"""The browser-facing protections of DESIGN section 5: a CSRF token on every form, and the
+headers every page carries (CSP without inline script, frame-ancestors 'none', nosniff,
+Referrer-Policy, HSTS over HTTPS, no caching)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Response, request, session
+
+CSRF_FIELD = "csrf_token"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def csrf_token() -> str:
+    """This browser session's token, made on first use."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_failed() -> bool:
+    """Whether a state-changing request lacks the session's token (a form field or the
+    X-CSRF-Token header of a fetch); a cross-site form cannot know it."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    expected = session.get("csrf")
+    given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+    return not isinstance(expected, str) or not hmac.compare_digest(expected, given)
+
+
+def page_headers(response: Response, *, https: bool) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    # reset links carry their token in the address: it must not leave in a Referer
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
+    if https:
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response

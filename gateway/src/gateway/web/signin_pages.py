@@ -1,0 +1,214 @@
+"""Sign-in pages: email and password, then the emailed code; forgotten and reset
+passwords; signing out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from gateway.ratelimit import RateLimits
+from gateway.web.backend import Answer
+from gateway.web.pages import api, keep_tokens, render, wait_message, web
+
+PageResult = Response | tuple[str, int]
+
+RESET_PATH = "/connexion/reset-password"
+
+
+def refusal(answer: Answer, field: str | None = None) -> dict[str, Any]:
+    """One line of the error summary for what the service answered."""
+    texts = {
+        "invalid_credentials": gettext("Wrong email address or password."),
+        "invalid_code": gettext(
+            "The code is wrong or has expired. Check the latest email or ask for a new code."
+        ),
+        "service_unavailable": gettext(
+            "The platform cannot answer right now. Try again in a few moments."
+        ),
+        "reset_token_invalid": gettext(
+            "This link is no longer valid. Ask for a new one from the sign-in page."
+        ),
+    }
+    if answer.error in ("too_many_attempts", "rate_limited", "resend_too_soon"):
+        prefix = (
+            gettext("A code was just sent.")
+            if answer.error == "resend_too_soon"
+            else gettext("Too many attempts.")
+        )
+        return {"field": field, "text": f"{prefix} {wait_message(answer.retry_after or 60)}"}
+    text = texts.get(answer.error or "") or answer.message or texts["service_unavailable"]
+    return {"field": field, "text": text}
+
+
+def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
+    @blp.get("/")
+    def home() -> Response:
+        return redirect(url_for("web.dashboard" if "auth" in session else "web.sign_in"))
+
+    @blp.route("/connexion", methods=["GET", "POST"])
+    @limits.sign_in_pages
+    def sign_in() -> PageResult:
+        email = request.form.get("email", "").strip()
+        errors: list[dict[str, Any]] = []
+        terms: dict[str, Any] | None = None
+        if request.method == "POST":
+            password = request.form.get("password", "")
+            if not email:
+                errors.append({"field": "email", "text": gettext("Enter your email address.")})
+            if not password:
+                errors.append({"field": "password", "text": gettext("Enter your password.")})
+            if not errors:
+                body: dict[str, str] = {"email": email, "password": password}
+                if request.form.get("accept_terms") and request.form.get("terms_version"):
+                    body["terms_version"] = request.form["terms_version"]
+                    body["privacy_version"] = request.form.get("privacy_version", "")
+                answer = api("identity", "POST", "/api/v1/sessions", body)
+                if answer.ok:
+                    session["challenge"] = {"id": answer.body["challenge_id"], "email": email}
+                    return redirect(url_for("web.sign_in_code"))
+                if answer.error == "activation_incomplete" and answer.body.get("activation_token"):
+                    session["activation"] = answer.body["activation_token"]
+                    flash(gettext("Your account is not activated yet. Finish the steps below."))
+                    return redirect(url_for("web.activation_next"))
+                if answer.error == "terms_outdated":
+                    terms = answer.body
+                    errors.append(
+                        {
+                            "field": "accept_terms",
+                            "text": gettext(
+                                "The Terms of Use or the Privacy Policy have changed. Read "
+                                "and accept them to continue."
+                            ),
+                        }
+                    )
+                else:
+                    errors.append(refusal(answer, "email"))
+        status = 429 if any("Too many" in e["text"] for e in errors) else 200
+        return render(
+            "sign_in.html",
+            gettext("Sign in"),
+            status=status if errors else 200,
+            email=email,
+            errors=errors,
+            terms=terms,
+            activated=request.args.get("activated") == "1",
+        )
+
+    @blp.route("/connexion/code", methods=["GET", "POST"])
+    @limits.sign_in_pages
+    def sign_in_code() -> PageResult:
+        challenge = session.get("challenge")
+        if not isinstance(challenge, dict):
+            return redirect(url_for("web.sign_in"))
+        errors: list[dict[str, Any]] = []
+        if request.method == "POST":
+            code = "".join(request.form.get("code", "").split())
+            if not code:
+                errors.append({"field": "code", "text": gettext("Enter the code from the email.")})
+            else:
+                issued = web().backend.open_session(str(challenge["id"]), code)
+                if not isinstance(issued, Answer):
+                    keep_tokens(issued)
+                    session.pop("challenge", None)
+                    me = api("identity", "GET", "/api/v1/me", bearer=issued.access_token)
+                    if me.ok and me.body.get("language"):
+                        session["lang"] = me.body["language"]
+                    return redirect(url_for("web.dashboard"))
+                errors.append(refusal(issued, "code"))
+        return render(
+            "sign_in_code.html",
+            gettext("Enter the code sent by email"),
+            status=400 if errors else 200,
+            email=challenge.get("email", ""),
+            errors=errors,
+            cooldown=30,
+        )
+
+    @blp.post("/connexion/code/renvoyer")
+    def resend_sign_in_code() -> PageResult:
+        challenge = session.get("challenge")
+        if not isinstance(challenge, dict):
+            return redirect(url_for("web.sign_in"))
+        answer = api(
+            "identity",
+            "POST",
+            "/api/v1/sessions/two-factor/resend",
+            {"challenge_id": challenge["id"]},
+        )
+        if answer.ok:
+            session["challenge"] = {**challenge, "id": answer.body["challenge_id"]}
+            flash(gettext("A new code is on its way. The previous one no longer works."))
+            return redirect(url_for("web.sign_in_code"))
+        return render(
+            "sign_in_code.html",
+            gettext("Enter the code sent by email"),
+            status=answer.status if answer.status >= 400 else 400,
+            email=challenge.get("email", ""),
+            errors=[refusal(answer)],
+            cooldown=answer.retry_after or 30,
+        )
+
+    @blp.route("/connexion/mot-de-passe-oublie", methods=["GET", "POST"])
+    @limits.forgot_password_pages
+    def forgot_password() -> PageResult:
+        errors: list[dict[str, Any]] = []
+        email = request.form.get("email", "").strip()
+        if request.method == "POST":
+            if not email or "@" not in email:
+                errors.append({"field": "email", "text": gettext("Enter your full email address.")})
+            else:
+                answer = api("identity", "POST", "/api/v1/password/forgot", {"email": email})
+                if answer.ok:
+                    return render("forgot_sent.html", gettext("Check your email"), email=email)
+                errors.append(refusal(answer, "email"))
+        return render(
+            "forgot.html",
+            gettext("Forgot password"),
+            status=400 if errors else 200,
+            email=email,
+            errors=errors,
+        )
+
+    @blp.route(RESET_PATH, methods=["GET", "POST"])
+    @limits.forgot_password_pages
+    def reset_password() -> PageResult:
+        token = request.values.get("token", "")
+        errors: list[dict[str, Any]] = []
+        violations: list[dict[str, str]] = []
+        if request.method == "POST":
+            password = request.form.get("password", "")
+            answer = api(
+                "identity", "POST", "/api/v1/password/reset", {"token": token, "password": password}
+            )
+            if answer.ok:
+                session.pop("auth", None)
+                flash(gettext("Your password has been changed. Sign in with the new one."))
+                return redirect(url_for("web.sign_in"))
+            if answer.error == "password_policy":
+                violations = list(answer.body.get("violations", []))
+                errors = [{"field": "password", "text": v["message"]} for v in violations]
+            else:
+                errors.append(refusal(answer))
+        return render(
+            "reset.html",
+            gettext("Choose a new password"),
+            status=400 if errors else 200,
+            token=token,
+            errors=errors,
+            violations=violations,
+        )
+
+    @blp.post("/deconnexion")
+    def sign_out() -> Response:
+        auth = session.get("auth")
+        if isinstance(auth, dict):
+            api("identity", "DELETE", "/api/v1/sessions", bearer=str(auth.get("access", "")))
+        language = session.get("lang")
+        session.clear()
+        if language:
+            session["lang"] = language
+        flash(gettext("You are signed out."))
+        return redirect(url_for("web.sign_in"))
