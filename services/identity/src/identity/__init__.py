@@ -14,6 +14,7 @@ from identity import store
 from identity.accounts_api import blp as accounts_blp
 from identity.activation_api import blp as activation_blp
 from identity.api import blp as internal_blp
+from identity.challenges import OneTimeCodes
 from identity.config import code_key, load_settings
 from identity.context import EXTENSION, Context
 from identity.passwords import Passwords
@@ -37,11 +38,13 @@ def create_app(
         blueprints=[activation_blp, accounts_blp, internal_blp],
         verifier=verifier,
     )
+    key = code_key(settings, environ)
     app.extensions[EXTENSION] = Context(
         sessions=runtime.sessions,
-        code_key=code_key(settings, environ),
+        code_key=key,
         clock=clock or (lambda: datetime.now(UTC)),
         outbox=runtime.outbox,
+        codes=OneTimeCodes(key, runtime.outbox),
         passwords=passwords or Passwords(),
         terms=Terms.from_env(environ),
         public_url=settings.public_url,

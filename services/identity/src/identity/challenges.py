@@ -23,6 +23,15 @@ RESEND_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
+class OneTimeCodes:
+    """What issuing and checking codes needs: the key of their digests, and the outbox
+    through which each code is emailed."""
+
+    key: bytes
+    outbox: Outbox
+
+
+@dataclass(frozen=True)
 class TooSoon:
     retry_after: int
 
@@ -35,11 +44,10 @@ def _digest(key: bytes, challenge_id: uuid.UUID, code: str) -> str:
 
 def issue(
     session: Session,
+    codes: OneTimeCodes,
     *,
     account: Row[Any],
     purpose: str,
-    key: bytes,
-    outbox: Outbox,
     now: datetime,
     language: str,
 ) -> uuid.UUID | TooSoon:
@@ -78,13 +86,13 @@ def issue(
             id=challenge_id,
             account_id=account.id,
             purpose=purpose,
-            code_digest=_digest(key, challenge_id, code),
+            code_digest=_digest(codes.key, challenge_id, code),
             attempts=0,
             created_at=now,
             expires_at=expires_at,
         )
     )
-    outbox.add(
+    codes.outbox.add(
         session,
         "TwoFactorCodeRequested",
         {
@@ -124,11 +132,11 @@ def latest_open(
 
 def redeem(
     session: Session,
+    codes: OneTimeCodes,
     *,
     challenge_id: uuid.UUID,
     purpose: str,
     code: str,
-    key: bytes,
     now: datetime,
 ) -> bool:
     """Whether ``code`` opens the challenge, which it then closes. Each try is counted before
@@ -151,7 +159,9 @@ def redeem(
         select(challenges.c.code_digest).where(challenges.c.id == challenge_id)
     )
     typed = "".join(code.split())
-    if expected is None or not hmac.compare_digest(expected, _digest(key, challenge_id, typed)):
+    if expected is None or not hmac.compare_digest(
+        expected, _digest(codes.key, challenge_id, typed)
+    ):
         return False
     return bool(
         changed_rows(

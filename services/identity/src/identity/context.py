@@ -10,6 +10,7 @@ from flask import current_app, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
+from identity.challenges import OneTimeCodes
 from identity.passwords import Passwords
 from identity.terms import Terms
 
@@ -23,6 +24,7 @@ class Context:
     code_key: bytes
     clock: Callable[[], datetime]
     outbox: Outbox
+    codes: OneTimeCodes
     passwords: Passwords
     terms: Terms
     public_url: str

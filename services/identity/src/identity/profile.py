@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, update
 
 from contracts.web.errors import ApiError
 from identity.context import Context
@@ -14,13 +14,13 @@ from identity.messages import say
 from identity.passwords import violations
 from identity.recovery import change_password
 from identity.refusals import password_policy, too_many_attempts
-from identity.store import accounts
+from identity.store import account_by_id, accounts
 from identity.throttle import forgive, reserve, throttle_key
 
 
 def account(context: Context, account_id: uuid.UUID) -> Row[Any] | None:
     with context.sessions() as session:
-        return session.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        return account_by_id(session, account_id)
 
 
 def view(row: Row[Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from identity.context import Context
 from identity.messages import say
 from identity.refusals import resend_too_soon, too_many_attempts
 from identity.steps import record_acceptance
-from identity.store import accounts
+from identity.store import account_by_id, accounts
 from identity.throttle import forgive, locked, reserve, throttle_key
 
 AMR = ("pwd", "otp")
@@ -104,13 +104,7 @@ def _open_challenge(
             )
         record_acceptance(session, account.id, context, now)
     issued = challenges.issue(
-        session,
-        account=account,
-        purpose="sign_in",
-        key=context.code_key,
-        outbox=context.outbox,
-        now=now,
-        language=language,
+        session, context.codes, account=account, purpose="sign_in", now=now, language=language
     )
     if isinstance(issued, challenges.TooSoon):
         # signing in twice within seconds: the code already on its way is the one
@@ -125,7 +119,7 @@ def resend(context: Context, challenge_id: uuid.UUID, language: str) -> dict[str
     with context.sessions() as session, session.begin():
         account_id = challenges.account_of(session, challenge_id, "sign_in")
         account = (
-            session.execute(select(accounts).where(accounts.c.id == account_id)).first()
+            account_by_id(session, account_id)
             if account_id is not None
             and challenges.latest_open(session, account_id, "sign_in", now) == challenge_id
             else None
@@ -134,10 +128,9 @@ def resend(context: Context, challenge_id: uuid.UUID, language: str) -> dict[str
             raise ApiError(401, "invalid_code", say("invalid_code", language))
         issued = challenges.issue(
             session,
+            context.codes,
             account=account,
             purpose="sign_in",
-            key=context.code_key,
-            outbox=context.outbox,
             now=now,
             language=account.language or language,
         )
@@ -156,11 +149,7 @@ def finish(
     """The emailed code opens a session (and the account's language comes along)."""
     with context.sessions() as session:
         account_id = challenges.account_of(session, challenge_id, "sign_in")
-        account = (
-            session.execute(select(accounts).where(accounts.c.id == account_id)).first()
-            if account_id is not None
-            else None
-        )
+        account = account_by_id(session, account_id) if account_id is not None else None
     if account is None:
         raise ApiError(401, "invalid_code", say("invalid_code", language))
     language = account.language or language
@@ -168,12 +157,7 @@ def finish(
     now = context.clock()
     with context.sessions() as session, session.begin():
         opened = challenges.redeem(
-            session,
-            challenge_id=challenge_id,
-            purpose="sign_in",
-            code=code,
-            key=context.code_key,
-            now=now,
+            session, context.codes, challenge_id=challenge_id, purpose="sign_in", code=code, now=now
         )
         if opened:
             forgive(session, key)
@@ -185,11 +169,7 @@ def refresh(context: Context, refresh_token: str, language: str) -> tuple[sessio
     now = context.clock()
     with context.sessions() as session, session.begin():
         holder = sessions.holder_of(session, refresh_token)
-        account = (
-            session.execute(select(accounts).where(accounts.c.id == holder.account_id)).first()
-            if holder is not None
-            else None
-        )
+        account = account_by_id(session, holder.account_id) if holder is not None else None
         if account is not None:
             language = account.language or language
             lock = locked(session, throttle_key(account.email), now)

@@ -85,10 +85,9 @@ def send_code(context: Context, account: Row[Any], language: str) -> uuid.UUID:
     with context.sessions() as session, session.begin():
         issued = challenges.issue(
             session,
+            context.codes,
             account=account,
             purpose="activation",
-            key=context.code_key,
-            outbox=context.outbox,
             now=context.clock(),
             language=account.language or language,
         )
@@ -110,10 +109,10 @@ def confirm_code(context: Context, account: Row[Any], code: str, language: str) 
         challenge_id = challenges.latest_open(session, account.id, "activation", now)
         opened = challenge_id is not None and challenges.redeem(
             session,
+            context.codes,
             challenge_id=challenge_id,
             purpose="activation",
             code=code,
-            key=context.code_key,
             now=now,
         )
         if opened:

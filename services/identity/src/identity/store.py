@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Column, CursorResult, Executable, ForeignKey, Integer, String, Table, Uuid
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    Executable,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    Table,
+    Uuid,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
@@ -135,6 +146,10 @@ reset_tokens = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
 )
+
+
+def account_by_id(session: Session, account_id: Any) -> Row[Any] | None:
+    return session.execute(select(accounts).where(accounts.c.id == account_id)).first()
 
 
 def changed_rows(session: Session, statement: Executable) -> int:
