@@ -8,33 +8,51 @@ PACKAGES := contracts gateway $(addprefix services/,$(SERVICES))
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 TEST_DIRS = $(wildcard contracts/tests gateway/tests $(addsuffix /tests,$(addprefix services/,$(SERVICES))) tests)
+TRANSLATIONS := gateway/src/gateway/web/translations
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test lint format bench bench-bus bench-invite clean
+.PHONY: help install run migrate test lint format translations translations-update bench bench-bus bench-invite bench-signin clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-19s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES)) tests/browser/package.json tests/browser/package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt \
 		-e contracts -e gateway -e services/identity -e services/invitations \
 		-e 'services/notifier[devmailbox]' -e services/exams -e services/devicecheck
+	@# axe-core for the browser tests' accessibility checks (they skip without it)
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtual environment and install every part (done on first use)
+install: $(STAMP) translations ## Create the virtual environment and install every part (done on first use)
 
 migrate: $(STAMP) ## Bring every service's database to the latest schema
 	@for s in $(SERVICES); do $(BIN)/python -m $$s.migrate || exit 1; done
 
-run: migrate ## Start the whole platform (embedded: SQLite, filesystem bus, dev mailbox)
+run: migrate translations ## Start the whole platform (embedded: SQLite, filesystem bus, dev mailbox)
 	@echo "Starting Nexam: bus $${BUS_URL:-filesystem:// (var/bus)}, databases $${IDENTITY_DATABASE_URL:-SQLite under var/}"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile deploy/Procfile.dev --app-root . start
 
-test: $(STAMP) ## Run every test (real PostgreSQL/RabbitMQ when DATABASE_URL/AMQP_URL are set)
+test: $(STAMP) translations ## Run every test (real PostgreSQL/RabbitMQ when DATABASE_URL/AMQP_URL are set)
 	$(BIN)/python -m pytest $(TEST_DIRS) $(PYTEST_ARGS)
+
+translations: $(CATALOGS) ## Compile the pages' translations (.po to .mo: built, not committed)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+translations-update: $(STAMP) ## Re-extract the pages' texts into messages.pot and merge them into each .po
+	$(BIN)/pybabel extract -F gateway/babel.cfg -k lazy_gettext -c TRANSLATORS: --no-location \
+		--sort-output --project=Nexam --version=gateway --copyright-holder=Nexam \
+		-o $(TRANSLATIONS)/messages.pot gateway/src/gateway/web
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages \
+		--ignore-obsolete
 
 lint: $(STAMP) ## ruff (check and format) and mypy
 	$(BIN)/ruff check .
@@ -45,7 +63,7 @@ format: $(STAMP) ## Format the code and sort imports
 	$(BIN)/ruff check --fix --select I .
 	$(BIN)/ruff format .
 
-bench: bench-bus bench-invite ## Run every benchmark
+bench: bench-bus bench-invite bench-signin ## Run every benchmark
 
 bench-bus: $(STAMP) ## Events through outbox -> RabbitMQ -> consumer, against raw kombu
 	$(BIN)/python tests/bench/bench_bus.py
@@ -53,5 +71,8 @@ bench-bus: $(STAMP) ## Events through outbox -> RabbitMQ -> consumer, against ra
 bench-invite: $(STAMP) ## A 10,000-row roster through the gateway to an SMTP sink, against raw smtplib
 	$(BIN)/python tests/bench/bench_invite.py
 
+bench-signin: $(STAMP) ## N candidates sign in (password + emailed code) at once, against raw argon2id
+	$(BIN)/python tests/bench/bench_signin.py
+
 clean: ## Remove local data (var/) and the virtual environment
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) tests/browser/node_modules

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,56 +21,17 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from benchkit import databases, drop, free_port, wait_for
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = int(os.environ.get("BENCH_ROWS", 10_000))
 SERVICES = ("invitations", "notifier")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def sink_count(port: int) -> int:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
         return int(response.read())
-
-
-def wait_for(what: str, predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench-invite: timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def databases(folder: Path) -> tuple[dict[str, str], list[str]]:
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        return {s: f"sqlite:///{folder}/{s}.db" for s in SERVICES}, []
-    base = make_url(server).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    names = {s: f"nexam_bench_{s}_{uuid.uuid4().hex[:6]}" for s in SERVICES}
-    with admin.connect() as c:
-        for name in names.values():
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-    urls = {s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()}
-    return urls, list(names.values())
-
-
-def drop(names: list[str]) -> None:
-    if not names:
-        return
-    admin = create_engine(
-        make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as c:
-        for name in names:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def trace(urls: dict[str, str], sink_http: int, stop: threading.Event, started: float) -> None:
@@ -124,7 +84,7 @@ def roster() -> bytes:
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="nexam-bench-"))
-    urls, created = databases(folder)
+    urls, created = databases(folder, SERVICES)
     smtp_port, sink_http, gateway_port = free_port(), free_port(), free_port()
     ports = {s: free_port() for s in SERVICES}
     env = {
