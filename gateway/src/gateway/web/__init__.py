@@ -20,7 +20,7 @@ from gateway.web.account_pages import add_account_pages
 from gateway.web.activation_pages import add_activation_pages
 from gateway.web.backend import Backend
 from gateway.web.pages import EXTENSION, Web, current_language, render, wait_message
-from gateway.web.security import csrf_failed, csrf_token, page_headers
+from gateway.web.security import STATIC_PATH, csrf_failed, csrf_token, page_headers
 from gateway.web.signin_pages import add_sign_in_pages
 
 HERE = Path(__file__).parent
@@ -49,7 +49,8 @@ def configure_sessions(app: Flask, settings: GatewaySettings) -> None:
 
 
 def too_many_requests_page(seconds: int) -> Response:
-    text = f"{gettext('Too many attempts from your network.')} {wait_message(seconds)}"
+    refused = gettext("Too many attempts from your network.")
+    text = f"{refused} {wait_message(seconds)}"
     page, status = render("refused.html", gettext("Too many attempts"), errors=[{"text": text}])
     response = Response(page, status=429, mimetype="text/html")
     response.headers["Retry-After"] = str(seconds)
@@ -79,12 +80,14 @@ def install_web(
         support_email=settings.support_email,
         https=https,
     )
+    # not /static: Flask gives every app a /static route of its own (to a folder the
+    # gateway does not have), which would answer 404 for the pages' files
     blp = Blueprint(
         "web",
         __name__,
         template_folder="templates",
         static_folder="static",
-        static_url_path="/static",
+        static_url_path=STATIC_PATH,
     )
     blp.before_request(_refuse_forged_forms)
     blp.after_request(lambda response: page_headers(response, https=https))

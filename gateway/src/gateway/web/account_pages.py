@@ -17,6 +17,16 @@ TERMS_VERSION = "2026-09-01"
 PRIVACY_VERSION = "2026-09-01"
 
 
+def _tabs() -> dict[str, str]:
+    """The dashboard's tabs, by their ``onglet`` in the address."""
+    return {
+        "exams": gettext("Upcoming exams"),
+        "copies": gettext("Submitted copies"),
+        "technical-test": gettext("Technical test"),
+        "device": gettext("Validate your device"),
+    }
+
+
 def _sign_in_again() -> Response:
     flash(gettext("Your session has ended. Sign in again."))
     return redirect(url_for("web.sign_in"))
@@ -52,17 +62,22 @@ def add_account_pages(blp: Blueprint) -> None:
             return _sign_in_again()
         board = api("exams", "GET", "/api/v1/dashboard", bearer=token)
         data: dict[str, Any] = board.body if board.ok else {}
+        tabs = _tabs()
         tab = request.args.get("onglet", "exams")
+        tab = tab if tab in tabs else "exams"
+        dashboard_title = gettext("Dashboard")
         return render(
             "dashboard.html",
-            gettext("Dashboard"),
+            # each tab its own title: the title is what a screen reader says on arrival
+            f"{tabs[tab]} – {dashboard_title}",
             me=me.body,
             upcoming=data.get("upcoming_exams") or [],
             copies=data.get("submitted_copies") or [],
             technical_test=data.get("technical_test"),
             device=data.get("device"),
             exams_available=board.ok,
-            tab=tab if tab in ("exams", "copies", "technical-test", "device") else "exams",
+            tabs=tabs,
+            tab=tab,
         )
 
     @blp.route("/profil", methods=["GET", "POST"])

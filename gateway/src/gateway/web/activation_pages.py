@@ -3,6 +3,7 @@ two-factor by email), each resumable, with the progress shown."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
-from gateway.web.pages import LANGUAGE_NAMES, api, render
+from gateway.web.pages import LANGUAGE_NAMES, api, cooldown_left, render
 from gateway.web.signin_pages import PageResult, refusal
 
 #: identity's step names, in order, and the page of each
@@ -144,8 +145,14 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             errors = [{"field": "password", "text": v["message"]} for v in violations] or [
                 refusal(answer, "password")
             ]
-            return _page(status, "password", "activation_password.html", errors=errors)
-        return _page(status, "password", "activation_password.html")
+            return _page(
+                status,
+                "password",
+                "activation_password.html",
+                errors=errors,
+                violations=violations,
+            )
+        return _page(status, "password", "activation_password.html", violations=[])
 
     @blp.route("/activation/langue", methods=["GET", "POST"])
     def activation_language() -> PageResult:
@@ -221,7 +228,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             "two_factor",
             "activation_two_factor.html",
             sent=bool(session.get("activation_code_sent")),
-            cooldown=0,
+            cooldown=cooldown_left(session.get("activation_code_sent")),
         )
 
     @blp.post("/activation/double-authentification/envoyer")
@@ -237,7 +244,8 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             bearer=session["activation"],
         )
         if answer.ok:
-            session["activation_code_sent"] = True
+            # when, not just whether: the page counts down to the next possible resend
+            session["activation_code_sent"] = time.time()
             flash(gettext("A code has been sent to %(email)s.", email=status.body.get("email")))
             return redirect(url_for("web.activation_two_factor"))
         back = _refused_step(answer)
@@ -273,11 +281,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             if answer.ok:
                 session.pop("activation", None)
                 session.pop("activation_code_sent", None)
-                flash(
-                    gettext(
-                        "Your account is activated. Sign in with your email address and password."
-                    )
-                )
+                # the sign-in page says so (activated=1): a notice too would say it twice
                 return redirect(url_for("web.sign_in", activated=1))
             back = _refused_step(answer)
             if back:
@@ -289,5 +293,5 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             "activation_two_factor.html",
             errors=errors,
             sent=True,
-            cooldown=0,
+            cooldown=cooldown_left(session.get("activation_code_sent")),
         )

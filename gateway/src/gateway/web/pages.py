@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template, request, session
-from flask_babel import gettext
+from flask_babel import ngettext
 
 from gateway.sessions import IssuedTokens
 from gateway.web.backend import Answer, Backend
@@ -19,6 +19,8 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 EXTENSION = "nexam.web"
 #: refresh a little before the access token expires, not after a refused call
 EARLY_REFRESH_SECONDS = 30
+#: identity sends a new one-time code no sooner than this after the last (DESIGN section 5)
+RESEND_COOLDOWN_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -87,5 +89,15 @@ def api(
 
 def wait_message(seconds: int) -> str:
     if seconds < 60:
-        return str(gettext("Try again in %(n)s seconds.", n=seconds))
-    return str(gettext("Try again in %(n)s minutes.", n=-(-seconds // 60)))
+        return str(
+            ngettext("Try again in %(num)s second.", "Try again in %(num)s seconds.", seconds)
+        )
+    minutes = -(-seconds // 60)
+    return str(ngettext("Try again in %(num)s minute.", "Try again in %(num)s minutes.", minutes))
+
+
+def cooldown_left(sent_at: object) -> int:
+    """Seconds before a new code can be asked for, the last one sent at ``sent_at``."""
+    if not isinstance(sent_at, int | float) or isinstance(sent_at, bool):
+        return 0
+    return max(0, int(sent_at + RESEND_COOLDOWN_SECONDS - time.time()))

@@ -10,6 +10,8 @@ import secrets
 from flask import Response, request, session
 
 CSRF_FIELD = "csrf_token"
+#: where the pages' stylesheet and script are served
+STATIC_PATH = "/assets"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -56,6 +58,6 @@ def page_headers(response: Response, *, https: bool) -> Response:
     response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
     if https:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if not request.path.startswith("/static/"):
+    if not request.path.startswith(STATIC_PATH + "/"):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -3,6 +3,7 @@ passwords; signing out."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
-from gateway.web.pages import api, keep_tokens, render, wait_message, web
+from gateway.web.pages import api, cooldown_left, keep_tokens, render, wait_message, web
 
 PageResult = Response | tuple[str, int]
 
@@ -54,6 +55,7 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
         email = request.form.get("email", "").strip()
         errors: list[dict[str, Any]] = []
         terms: dict[str, Any] | None = None
+        status = 200
         if request.method == "POST":
             password = request.form.get("password", "")
             if not email:
@@ -66,8 +68,14 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
                     body["terms_version"] = request.form["terms_version"]
                     body["privacy_version"] = request.form.get("privacy_version", "")
                 answer = api("identity", "POST", "/api/v1/sessions", body)
+                # from the answer, not the text: the text is translated
+                status = 429 if answer.status == 429 else 400
                 if answer.ok:
-                    session["challenge"] = {"id": answer.body["challenge_id"], "email": email}
+                    session["challenge"] = {
+                        "id": answer.body["challenge_id"],
+                        "email": email,
+                        "sent_at": time.time(),
+                    }
                     return redirect(url_for("web.sign_in_code"))
                 if answer.error == "activation_incomplete" and answer.body.get("activation_token"):
                     session["activation"] = answer.body["activation_token"]
@@ -86,11 +94,12 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
                     )
                 else:
                     errors.append(refusal(answer, "email"))
-        status = 429 if any("Too many" in e["text"] for e in errors) else 200
+            else:
+                status = 400
         return render(
             "sign_in.html",
             gettext("Sign in"),
-            status=status if errors else 200,
+            status=status,
             email=email,
             errors=errors,
             terms=terms,
@@ -124,7 +133,7 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
             status=400 if errors else 200,
             email=challenge.get("email", ""),
             errors=errors,
-            cooldown=30,
+            cooldown=cooldown_left(challenge.get("sent_at")),
         )
 
     @blp.post("/connexion/code/renvoyer")
@@ -139,7 +148,11 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
             {"challenge_id": challenge["id"]},
         )
         if answer.ok:
-            session["challenge"] = {**challenge, "id": answer.body["challenge_id"]}
+            session["challenge"] = {
+                **challenge,
+                "id": answer.body["challenge_id"],
+                "sent_at": time.time(),
+            }
             flash(gettext("A new code is on its way. The previous one no longer works."))
             return redirect(url_for("web.sign_in_code"))
         return render(
@@ -199,6 +212,9 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
             token=token,
             errors=errors,
             violations=violations,
+            # after a refusal the token is in the form, not the address: switching the
+            # language must come back with it
+            here=url_for("web.reset_password", token=token) if token else None,
         )
 
     @blp.post("/deconnexion")

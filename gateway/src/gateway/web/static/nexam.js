@@ -10,6 +10,10 @@
     digit: function (p) { return /\p{Nd}/u.test(p); }
   };
 
+  function setText(element, text) {
+    if (element && element.textContent !== text) { element.textContent = text; }
+  }
+
   function passwordChecklists() {
     document.querySelectorAll("[data-password-rules]").forEach(function (list) {
       var input = document.getElementById(list.getAttribute("data-password-rules"));
@@ -17,10 +21,13 @@
       var update = function () {
         list.querySelectorAll("[data-rule]").forEach(function (item) {
           var met = RULES[item.getAttribute("data-rule")](input.value);
+          var said = input.value.length > 0 || met;
           item.classList.toggle("met", met);
-          item.classList.toggle("unmet", !met && input.value.length > 0);
-          var state = item.querySelector(".rule-state");
-          if (state) { state.textContent = met ? list.dataset.met || "✓ " : list.dataset.unmet || "✗ "; }
+          item.classList.toggle("unmet", !met && said);
+          // written only when it changes: the list is a live region
+          setText(item.querySelector(".rule-sign"), said ? (met ? "✓ " : "✗ ") : "");
+          setText(item.querySelector(".rule-state"),
+            said ? (met ? list.dataset.met : list.dataset.unmet) + " " : "");
         });
       };
       input.addEventListener("input", update);
