@@ -336,6 +336,37 @@ def test_an_unreachable_jwks_gives_invalid_token(key: SigningKey) -> None:
         verifier.verify(mint(key))
 
 
+def test_keys_fetched_before_keep_working_while_the_jwks_does_not_answer(
+    key: SigningKey,
+) -> None:
+    server = JwksServer(key.jwks()).__enter__()
+    verifier = TokenVerifier(ISSUER, AUDIENCE, jwks_url=server.url, cache_seconds=1)
+    token = mint(key)
+    verifier.verify(token)
+    server.__exit__()  # the gateway is too busy to serve its JWKS
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:  # across the cache's expiry, when a refetch fails
+        assert verifier.verify(token).subject == "user-42"
+        time.sleep(0.1)
+
+
+def test_no_keys_at_all_is_unavailable_not_unauthorised(key: SigningKey) -> None:
+    with JwksServer({}) as server:
+        url = server.url
+    app, _api = create_base_app("authdemo", title="Auth demo", checks=[])
+    verifier = TokenVerifier(ISSUER, AUDIENCE, jwks_url=url)
+
+    @app.get("/guarded")
+    @require_token(lambda: verifier)
+    def guarded() -> dict[str, object]:
+        return {}
+
+    answer = app.test_client().get("/guarded", headers={"Authorization": f"Bearer {mint(key)}"})
+    assert answer.status_code == 503
+    assert answer.json["error"] == "service_unavailable"
+    assert answer.headers["Retry-After"] == "5"
+
+
 # --- require_token on a Flask app -----------------------------------------------------------
 
 

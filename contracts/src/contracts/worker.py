@@ -29,6 +29,8 @@ class PeriodicJob:
     name: str
     every_seconds: float
     run: Callable[[], object]
+    #: set it to run the job at once instead of at the end of the interval
+    wake: threading.Event | None = None
 
 
 @dataclass
@@ -88,17 +90,29 @@ def run_worker(parts: WorkerParts, stop: threading.Event | None = None) -> None:
         )
         consumer.run_until(stop)
     stop.wait()
+    for job in parts.jobs:
+        if job.wake is not None:
+            job.wake.set()  # a job waiting to be woken sees the stop at once
     for thread in threads:
         thread.join(timeout=10)
     log.info("%s worker stopped", settings.service)
 
 
 def _every(job: PeriodicJob, stop: threading.Event) -> None:
-    while not stop.wait(job.every_seconds):
+    while not _next_round(job, stop):
         try:
             job.run()
         except Exception:  # a failed round is logged; the next one runs as planned
             log.exception("periodic job %s failed", job.name)
+
+
+def _next_round(job: PeriodicJob, stop: threading.Event) -> bool:
+    """Wait for the interval to pass or the job to be woken; True when the worker stops."""
+    if job.wake is None:
+        return stop.wait(job.every_seconds)
+    job.wake.wait(job.every_seconds)
+    job.wake.clear()
+    return stop.is_set()
 
 
 def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:

@@ -126,6 +126,17 @@ def unsent_events(environ: dict[str, str]) -> int:
         engine.dispose()
 
 
+def test_a_queued_email_is_sent_at_once_not_at_the_next_round(
+    environ: dict[str, str], smtp: SmtpServer
+) -> None:
+    """With both roles in one process, the consumer wakes the delivery job: an email arrives
+    even when the job's own round would come only in an hour."""
+    environ = {**environ, "MAIL_DELIVERY_INTERVAL_SECONDS": "3600"}
+    publish(environ, invitation())
+    with running_worker(environ):
+        wait_until(lambda: len(smtp.received) >= 1, 30, "the email at the SMTP server")
+
+
 def test_an_invitation_on_the_bus_reaches_the_candidate_once(
     environ: dict[str, str], smtp: SmtpServer
 ) -> None:

@@ -5,6 +5,8 @@ restart; a key removed from the JWKS stops verifying once the cache expires)."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -15,6 +17,8 @@ from flask import current_app, g, request
 
 from contracts.web.errors import ApiError
 
+log = logging.getLogger(__name__)
+
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "jti")
 
@@ -23,6 +27,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class InvalidToken(Exception):
     pass
+
+
+class KeysUnavailable(InvalidToken):
+    """The gateway's keys could not be fetched and none are known yet: the token may be
+    good, so the answer is "try again", not "unauthorised"."""
+
+
+#: how long keys fetched before stay trusted while the JWKS cannot be fetched again
+STALE_KEYS_FOR = 3600.0
+
+
+class _StaleTolerantJWKClient(jwt.PyJWKClient):
+    """A JWKS client that keeps using the last key set it fetched when a refetch fails. The
+    gateway serves its JWKS from the same threads that wait on the services: under load a
+    refetch can time out, and refusing every token then would turn a slow moment into an
+    outage."""
+
+    _last_good: Any = None
+    _last_good_at = 0.0
+
+    def fetch_data(self) -> Any:
+        try:
+            data = super().fetch_data()
+        except jwt.PyJWKClientConnectionError:
+            if self._last_good is None or time.monotonic() - self._last_good_at > STALE_KEYS_FOR:
+                raise
+            log.warning("the gateway's JWKS did not answer; using the keys fetched before")
+            return self._last_good
+        self._last_good, self._last_good_at = data, time.monotonic()
+        return data
 
 
 @dataclass(frozen=True)
@@ -56,7 +90,9 @@ class TokenVerifier:
         # no per-kid cache (cache_keys): it never expires, so a key withdrawn from the JWKS
         # would stay trusted until a restart; the JWK set itself is cached for cache_seconds
         self._client = (
-            jwt.PyJWKClient(jwks_url, lifespan=cache_seconds, timeout=5) if jwks_url else None
+            _StaleTolerantJWKClient(jwks_url, lifespan=cache_seconds, timeout=5)
+            if jwks_url
+            else None
         )
         if self._client is not None:
             # recent PyJWT waits 30 s after any fetch before an unknown kid may refetch, which
@@ -73,6 +109,8 @@ class TokenVerifier:
             for key in self._static.keys:
                 if key.key_id == kid:
                     return key.key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise KeysUnavailable(str(exc)) from None
         except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
             raise InvalidToken(str(exc)) from None
         raise InvalidToken("unknown signing key")
@@ -119,6 +157,12 @@ def require_token(verifier_of: Callable[[], TokenVerifier], *roles: str) -> Call
                 raise _unauthorized("A bearer token is required.")
             try:
                 claims = verifier_of().verify(token)
+            except KeysUnavailable:
+                error = ApiError(
+                    503, "service_unavailable", "Tokens cannot be checked right now; retry soon."
+                )
+                error.headers["Retry-After"] = "5"
+                raise error from None
             except InvalidToken:
                 raise _unauthorized("The token is invalid or has expired.") from None
             if roles and not any(claims.has_role(r) for r in roles):

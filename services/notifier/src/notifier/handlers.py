@@ -4,9 +4,10 @@ consumer's transaction; the delivery job sends it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from contracts.bus import SUBSCRIPTIONS, AnyHandler, HandleMany
@@ -52,10 +53,19 @@ def queue_emails(
 
 
 def handlers(
-    settings: NotifierSettings | None = None, *, clock: Clock = utcnow
+    settings: NotifierSettings | None = None,
+    *,
+    clock: Clock = utcnow,
+    on_queued: Callable[[], object] | None = None,
 ) -> dict[str, AnyHandler]:
+    """``on_queued`` is called once the queued emails are committed (a one-time code should
+    not wait for the delivery job's next round)."""
     composer = composer_for(settings or load_notifier_settings())
-    handle = HandleMany(
-        lambda session, events: queue_emails(session, events, composer=composer, clock=clock)
-    )
+
+    def queue(session: Session, events: Sequence[Event]) -> None:
+        queue_emails(session, events, composer=composer, clock=clock)
+        if on_queued is not None:
+            orm_events.listen(session, "after_commit", lambda _session: on_queued(), once=True)
+
+    handle = HandleMany(queue)
     return {event_type: handle for event_type, _version in SUBSCRIPTIONS[SERVICE]}

@@ -24,6 +24,7 @@ def delivery_job(
     settings: NotifierSettings,
     sender: SmtpSender,
     stop: threading.Event,
+    wake: threading.Event | None = None,
 ) -> PeriodicJob:
     assert runtime.outbox is not None
     delivery = Delivery(
@@ -41,7 +42,7 @@ def delivery_job(
         if not report.handled and sender.idle_for() > SMTP_IDLE_CLOSE_SECONDS:
             sender.close()
 
-    return PeriodicJob("deliver-emails", settings.delivery_interval, run)
+    return PeriodicJob("deliver-emails", settings.delivery_interval, run, wake)
 
 
 def main(
@@ -57,12 +58,14 @@ def main(
     stop = stop or threading.Event()  # shared with the delivery job, so a long round ends early
     runtime = build_runtime(settings.service, store.metadata)
     sender = SmtpSender(settings.smtp)
+    # both roles in one process: what the consumer queues is sent at once, not next round
+    wake = threading.Event() if consume and deliver else None
     try:
         run_service_worker(
             settings.service,
             store.metadata,
-            handlers(settings) if consume else None,
-            [delivery_job(runtime, settings, sender, stop)] if deliver else [],
+            handlers(settings, on_queued=wake.set if wake else None) if consume else None,
+            [delivery_job(runtime, settings, sender, stop, wake)] if deliver else [],
             stop=stop,
         )
     finally:
