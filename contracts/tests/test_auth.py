@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, g
 
+from contracts.testing.bus import wait_until
 from contracts.web.app import create_base_app
 from contracts.web.auth import InvalidToken, TokenVerifier, require_token
 from gateway.keys import SigningKey, load_signing_key
@@ -348,6 +349,15 @@ def test_keys_fetched_before_keep_working_while_the_jwks_does_not_answer(
     while time.monotonic() < deadline:  # across the cache's expiry, when a refetch fails
         assert verifier.verify(token).subject == "user-42"
         time.sleep(0.1)
+
+
+def test_keys_kept_fresh_are_fetched_before_the_first_token(key: SigningKey) -> None:
+    server = JwksServer(key.jwks()).__enter__()
+    verifier = TokenVerifier(ISSUER, AUDIENCE, jwks_url=server.url)
+    verifier.keep_keys_fresh()
+    wait_until(lambda: server.hits >= 1, 10, "the JWKS fetched in the background")
+    server.__exit__()  # from now on the gateway cannot answer
+    assert verifier.verify(mint(key)).subject == "user-42"
 
 
 def test_no_keys_at_all_is_unavailable_not_unauthorised(key: SigningKey) -> None:

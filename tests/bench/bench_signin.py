@@ -424,9 +424,9 @@ def run_platform() -> Outcome:
         web("invitations", ports["invitations"])
         start("identity worker", python, "-m", "identity.worker")
         start("invitations worker", python, "-m", "invitations.worker")
-        start("notifier consume", python, "-m", "notifier.worker", "--only", "consume")
-        env["NOTIFIER_WORKER_METRICS_PORT"] = str(free_port())  # the second notifier process
-        start("notifier deliver", python, "-m", "notifier.worker", "--only", "deliver")
+        # both roles in one process, as `make run` has it: the consumer wakes the delivery
+        # job, so a code is sent as soon as it is queued
+        start("notifier worker", python, "-m", "notifier.worker")
         wait_for("the sink", lambda: answers(f"http://127.0.0.1:{sink_http}/"), 30)
         for port in (gateway_port, ports["identity"], ports["invitations"]):
             wait_for(
@@ -561,7 +561,7 @@ def report(outcome: Outcome) -> None:
     print(f"bench-signin: {CANDIDATES} candidates through the gateway ({backend}, {bus})")
     print(f"  {CORES} cores, N = {CANDIDATES}, {CONCURRENCY} logins in flight at a time")
     print(f"  {outcome.processes} processes started: gunicorn (workers x threads) {web};")
-    print("    workers identity, invitations, notifier consume, notifier deliver; SMTP sink")
+    print("    workers identity, invitations, notifier (consume + deliver); SMTP sink")
     print(f"  RATE_LIMIT_SIGN_IN = RATE_LIMIT_CODE_ENTRY = {RATE_LIMIT} (one client address)")
     line("setup: invite + activate (not timed)", f"{outcome.setup_seconds:8.1f} s")
     line("full login (password + emailed code)", f"{logins_rate:8.1f} logins/s")

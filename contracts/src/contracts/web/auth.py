@@ -6,6 +6,7 @@ restart; a key removed from the JWKS stops verifying once the cache expires)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,31 @@ class TokenVerifier:
             # rejects the tokens of a freshly rotated key for that long
             self._client.cooldown_duration = refresh_cooldown
         self._static = jwt.PyJWKSet.from_dict(jwks) if jwks else None
+        self._cache_seconds = cache_seconds
+        self._refresher: threading.Thread | None = None
+
+    def keep_keys_fresh(self) -> None:
+        """Fetch the JWKS in a background thread now and again before the cache expires, so
+        that no request waits on the gateway for it. A service whose first token arrives
+        while every gateway thread is waiting on that same service would otherwise fetch the
+        keys from a gateway that cannot answer."""
+        client = self._client
+        if client is None or self._refresher is not None:
+            return
+
+        def refresh() -> None:
+            delay = 1.0
+            while True:
+                try:
+                    client.get_jwk_set(refresh=True)
+                    delay = max(self._cache_seconds / 2, 1.0)
+                except Exception as exc:  # not there yet, or down: try again soon
+                    log.debug("fetching the JWKS failed: %s", exc)
+                    delay = min(delay * 2, 30.0)
+                time.sleep(delay)
+
+        self._refresher = threading.Thread(target=refresh, name="jwks-refresh", daemon=True)
+        self._refresher.start()
 
     def _key_for(self, token: str) -> Any:
         try:

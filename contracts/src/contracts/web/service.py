@@ -59,9 +59,12 @@ def create_service_app(
     )
     app.extensions["nexam.runtime"] = runtime
     settings = runtime.settings
-    app.extensions[VERIFIER_EXTENSION] = verifier or TokenVerifier(
-        settings.token_issuer, settings.token_audience, jwks_url=settings.jwks_url
-    )
+    if verifier is None:
+        verifier = TokenVerifier(
+            settings.token_issuer, settings.token_audience, jwks_url=settings.jwks_url
+        )
+        verifier.keep_keys_fresh()
+    app.extensions[VERIFIER_EXTENSION] = verifier
     if runtime.outbox is not None:
         install_bus_commands(app, runtime.outbox, runtime.sessions)
     return app
