@@ -48,6 +48,8 @@ class GatewaySettings:
     session_key_path: Path
     generate_session_key: bool
     support_email: str
+    terms_version: str
+    privacy_version: str
 
     @property
     def token_issuer(self) -> str:
@@ -105,6 +107,9 @@ class GatewaySettings:
             else var_dir / "keys" / "gateway-session.key",
             generate_session_key=not session_key,
             support_email=env_vars.get("SUPPORT_EMAIL", "").strip() or "support@nexam.localhost",
+            # the same names and defaults as identity's, which asks for these versions
+            terms_version=env_vars.get("TERMS_VERSION", "2026-09-01"),
+            privacy_version=env_vars.get("PRIVACY_VERSION", "2026-09-01"),
         )
 
 

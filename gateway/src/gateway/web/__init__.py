@@ -79,6 +79,8 @@ def install_web(
         backend=Backend(proxy, identity, tokens),
         support_email=settings.support_email,
         https=https,
+        terms_version=settings.terms_version,
+        privacy_version=settings.privacy_version,
     )
     # not /static: Flask gives every app a /static route of its own (to a folder the
     # gateway does not have), which would answer 404 for the pages' files

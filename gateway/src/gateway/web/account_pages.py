@@ -10,11 +10,8 @@ from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from gateway.web.pages import LANGUAGE_NAMES, access_token, api, render
+from gateway.web.pages import LANGUAGE_NAMES, access_token, api, render, web
 from gateway.web.signin_pages import PageResult, refusal
-
-TERMS_VERSION = "2026-09-01"
-PRIVACY_VERSION = "2026-09-01"
 
 
 def _tabs() -> dict[str, str]:
@@ -137,8 +134,8 @@ def add_account_pages(blp: Blueprint) -> None:
 
     @blp.get("/conditions-utilisation")
     def terms() -> PageResult:
-        return render("terms.html", gettext("Terms of Use"), version=TERMS_VERSION)
+        return render("terms.html", gettext("Terms of Use"), version=web().terms_version)
 
     @blp.get("/politique-confidentialite")
     def privacy() -> PageResult:
-        return render("privacy.html", gettext("Privacy Policy"), version=PRIVACY_VERSION)
+        return render("privacy.html", gettext("Privacy Policy"), version=web().privacy_version)

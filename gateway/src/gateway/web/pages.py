@@ -28,6 +28,9 @@ class Web:
     backend: Backend
     support_email: str
     https: bool
+    #: the versions identity asks candidates to accept (the same settings)
+    terms_version: str
+    privacy_version: str
 
 
 def web() -> Web:
