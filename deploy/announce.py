@@ -37,7 +37,8 @@ def main() -> int:
         public = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
         print(
             "\n  Nexam is running.\n"
-            f"    Platform (gateway) ...... {public}\n"
+            f"    Sign in ................. {public}/connexion\n"
+            f"    Activate (invitation) ... {public}/connexion/code-invitation\n"
             f"    Public API .............. {public}/api/v1/openapi.json\n"
             "    Dev mailbox (emails) .... http://127.0.0.1:8025\n"
             "    Services ................ identity :8001, invitations :8002, notifier :8003,"
