@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import pytest
 import requests
+from flask.sessions import SecureCookieSessionInterface
 from harness import Running, run_platform, text_of
 from journey import (
     PASSWORD,
@@ -272,3 +274,39 @@ def test_the_emailed_code_works_once_for_its_own_sign_in(running: Running) -> No
         "POST", "/api/v1/sessions/two-factor", json={"challenge_id": challenge, "code": code}
     )
     assert reused.status_code == 401 and reused.json()["error"] == "invalid_code"
+
+
+def _form_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None, "no CSRF token in the page"
+    return found.group(1)
+
+
+def test_signing_out_of_the_pages_ends_the_session_at_identity(running: Running) -> None:
+    email = new_email()
+    activate(running, running.platform.token(uuid.uuid4()), email)
+    browser = requests.Session()
+    gateway = running.platform.gateway
+    token = _form_token(browser.get(f"{gateway}/connexion", timeout=10).text)
+    known = len(one_time_codes(running, email))
+    signed = browser.post(
+        f"{gateway}/connexion",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        timeout=30,
+    )
+    assert signed.url.endswith("/connexion/code"), signed.url
+    code = next_code(running, email, known)
+    board = browser.post(
+        f"{gateway}/connexion/code", data={"code": code, "csrf_token": token}, timeout=30
+    )
+    assert board.url.endswith("/tableau-de-bord"), board.url
+    app = running.platform.apps["gateway"]
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert serializer is not None
+    kept = serializer.loads(browser.cookies["nexam"])
+    assert me(running, kept["auth"]["access"]).status_code == 200
+    out = browser.post(f"{gateway}/deconnexion", data={"csrf_token": token}, timeout=30)
+    assert out.url.endswith("/connexion")
+    assert me(running, kept["auth"]["access"]).status_code == 401
+    assert refresh(running, kept["auth"]["refresh"]).status_code == 401
+    assert browser.get(f"{gateway}/tableau-de-bord", timeout=10).url.endswith("/connexion")

@@ -12,7 +12,15 @@ from werkzeug.wrappers import Response
 
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
-from gateway.web.pages import api, cooldown_left, keep_tokens, render, wait_message, web
+from gateway.web.pages import (
+    access_token,
+    api,
+    cooldown_left,
+    keep_tokens,
+    render,
+    wait_message,
+    web,
+)
 
 PageResult = Response | tuple[str, int]
 
@@ -219,9 +227,10 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
 
     @blp.post("/deconnexion")
     def sign_out() -> Response:
-        auth = session.get("auth")
-        if isinstance(auth, dict):
-            api("identity", "DELETE", "/api/v1/sessions", bearer=str(auth.get("access", "")))
+        # refreshed first if it has expired, or the session would stay open at identity
+        token = access_token()
+        if token is not None:
+            api("identity", "DELETE", "/api/v1/sessions", bearer=token)
         language = session.get("lang")
         session.clear()
         if language:
