@@ -21,7 +21,7 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-from benchkit import databases, drop, free_port, wait_for
+from benchkit import databases, drop, free_port, new_ports, platform_env, wait_for
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,21 +85,10 @@ def roster() -> bytes:
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="nexam-bench-"))
     urls, created = databases(folder, SERVICES)
-    smtp_port, sink_http, gateway_port = free_port(), free_port(), free_port()
-    ports = {s: free_port() for s in SERVICES}
-    env = {
-        **os.environ,
-        "NEXAM_ENV": "test",
-        "NEXAM_VAR_DIR": str(folder / "var"),
-        "BUS_URL": os.environ.get("AMQP_URL", f"filesystem://{folder}/bus"),
-        "BUS_NAMESPACE": f"bench{uuid.uuid4().hex[:6]}",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "GATEWAY_JWKS_URL": f"http://127.0.0.1:{gateway_port}/.well-known/jwks.json",
-        **{f"{s.upper()}_DATABASE_URL": u for s, u in urls.items()},
-        **{f"{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
-        **{f"{s.upper()}_WORKER_METRICS_PORT": str(free_port()) for s in SERVICES},
-    }
+    allotted = new_ports(SERVICES)
+    smtp_port, sink_http, gateway_port = allotted.smtp, allotted.sink_http, allotted.gateway
+    ports = allotted.services
+    env = platform_env(folder, urls, allotted)
     python = sys.executable
     gunicorn = str(Path(python).parent / "gunicorn")
     processes: list[subprocess.Popen[bytes]] = []

@@ -48,7 +48,14 @@ from harness import CODE  # noqa: E402  (the end-to-end tests' patterns and answ
 from journey import ONE_TIME_CODE, PASSWORD, TERMS  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchkit import BenchError, databases, drop, free_port, wait_for  # noqa: E402
+from benchkit import (  # noqa: E402
+    BenchError,
+    databases,
+    drop,
+    new_ports,
+    platform_env,
+    wait_for,
+)
 
 CORES = os.cpu_count() or 1
 CANDIDATES = int(os.environ.get("BENCH_CANDIDATES", 200))
@@ -367,23 +374,16 @@ def run_platform() -> Outcome:
     folder = Path(tempfile.mkdtemp(prefix="nexam-bench-signin-"))
     (folder / "logs").mkdir()
     urls, created = databases(folder, SERVICES)
-    smtp_port, sink_http, gateway_port = free_port(), free_port(), free_port()
-    ports = {s: free_port() for s in SERVICES}
-    env = {
-        **os.environ,
-        "NEXAM_ENV": "test",
-        "NEXAM_VAR_DIR": str(folder / "var"),
-        "BUS_URL": os.environ.get("AMQP_URL", f"filesystem://{folder}/bus"),
-        "BUS_NAMESPACE": f"bench{uuid.uuid4().hex[:6]}",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "GATEWAY_JWKS_URL": f"http://127.0.0.1:{gateway_port}/.well-known/jwks.json",
-        "RATE_LIMIT_SIGN_IN": RATE_LIMIT,
-        "RATE_LIMIT_CODE_ENTRY": RATE_LIMIT,
-        **{f"{s.upper()}_DATABASE_URL": u for s, u in urls.items()},
-        **{f"{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
-        **{f"{s.upper()}_WORKER_METRICS_PORT": str(free_port()) for s in SERVICES},
-    }
+    allotted = new_ports(SERVICES)
+    smtp_port, sink_http, gateway_port = allotted.smtp, allotted.sink_http, allotted.gateway
+    ports = allotted.services
+    env = platform_env(
+        folder,
+        urls,
+        allotted,
+        RATE_LIMIT_SIGN_IN=RATE_LIMIT,
+        RATE_LIMIT_CODE_ENTRY=RATE_LIMIT,
+    )
     python = sys.executable
     gunicorn = str(Path(python).parent / "gunicorn")
     processes: list[subprocess.Popen[bytes]] = []

@@ -7,7 +7,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
@@ -58,3 +59,37 @@ def drop(names: list[str]) -> None:
         for name in names:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@dataclass(frozen=True)
+class Ports:
+    smtp: int
+    sink_http: int
+    gateway: int
+    services: Mapping[str, int]
+
+
+def platform_env(
+    folder: Path, databases: Mapping[str, str], ports: Ports, **extra: str
+) -> dict[str, str]:
+    """The environment of every process of a benchmark's platform: on RabbitMQ when
+    AMQP_URL is set (in a namespace of its own), else on the filesystem bus under
+    ``folder``."""
+    return {
+        **os.environ,
+        "NEXAM_ENV": "test",
+        "NEXAM_VAR_DIR": str(folder / "var"),
+        "BUS_URL": os.environ.get("AMQP_URL", f"filesystem://{folder}/bus"),
+        "BUS_NAMESPACE": f"bench{uuid.uuid4().hex[:6]}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(ports.smtp),
+        "GATEWAY_JWKS_URL": f"http://127.0.0.1:{ports.gateway}/.well-known/jwks.json",
+        **{f"{s.upper()}_DATABASE_URL": u for s, u in databases.items()},
+        **{f"{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.services.items()},
+        **{f"{s.upper()}_WORKER_METRICS_PORT": str(free_port()) for s in ports.services},
+        **extra,
+    }
+
+
+def new_ports(services: Iterable[str]) -> Ports:
+    return Ports(free_port(), free_port(), free_port(), {s: free_port() for s in services})
