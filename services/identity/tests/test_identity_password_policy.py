@@ -119,7 +119,7 @@ def test_messages_in_french(world: IdentityWorld, token: str) -> None:
         {"rule": "common", "message": "Ce mot de passe est trop courant. Choisissez-en un autre."},
         {
             "rule": "contains_email",
-            "message": "Le mot de passe ne doit pas contenir votre adresse e-mail.",
+            "message": "Le mot de passe ne doit pas contenir votre adresse courriel.",
         },
     ]
     # once French is chosen, it is French whatever the browser says

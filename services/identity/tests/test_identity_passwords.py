@@ -81,7 +81,7 @@ def test_messages_in_french() -> None:
         "lowercase": "Au moins une lettre minuscule.",
         "digit": "Au moins un chiffre.",
         "common": "Ce mot de passe est trop courant. Choisissez-en un autre.",
-        "contains_email": "Le mot de passe ne doit pas contenir votre adresse e-mail.",
+        "contains_email": "Le mot de passe ne doit pas contenir votre adresse courriel.",
     }
     assert set(french) == set(RULES)
 

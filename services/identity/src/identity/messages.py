@@ -32,7 +32,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "invalid_code": {
         "en": "The code is wrong or has expired. Check the latest email or ask for a new code.",
-        "fr": "Le code est erroné ou a expiré. Vérifiez le dernier e-mail ou demandez un "
+        "fr": "Le code est erroné ou a expiré. Vérifiez le dernier courriel ou demandez un "
         "nouveau code.",
     },
     "resend_too_soon": {
@@ -46,7 +46,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "invalid_credentials": {
         "en": "Wrong email address or password.",
-        "fr": "Adresse e-mail ou mot de passe incorrect.",
+        "fr": "Adresse courriel ou mot de passe incorrect.",
     },
     "activation_incomplete": {
         "en": "Your account is not activated yet. Finish the activation steps.",

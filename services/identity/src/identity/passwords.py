@@ -44,7 +44,7 @@ MESSAGES = {
         "lowercase": "Au moins une lettre minuscule.",
         "digit": "Au moins un chiffre.",
         "common": "Ce mot de passe est trop courant. Choisissez-en un autre.",
-        "contains_email": "Le mot de passe ne doit pas contenir votre adresse e-mail.",
+        "contains_email": "Le mot de passe ne doit pas contenir votre adresse courriel.",
     },
 }
 
