@@ -1,18 +1,32 @@
-"""``python -m exams.worker``: outbox relay and event consumer."""
+"""``python -m exams.worker``: outbox relay, event consumer, and the overdue-attempts sweep."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
+from contracts.bus.outbox import Outbox
+from contracts.web.service import build_runtime
 from contracts.worker import run_service_worker
 from exams import store
-from exams.config import load_settings
+from exams.config import ExamSettings
 from exams.handlers import handlers
+from exams.jobs import jobs
 
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
-    run_service_worker(load_settings(environ), store.metadata, handlers(), stop=stop)
+    settings = ExamSettings.from_env(environ)
+    runtime = build_runtime(settings.service, store.metadata)
+    outbox = Outbox(store.metadata, settings.service.service)
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    run_service_worker(
+        settings.service,
+        store.metadata,
+        handlers(clock),
+        jobs(runtime.sessions, outbox, clock, settings.grace),
+        stop=stop,
+    )
 
 
 if __name__ == "__main__":
