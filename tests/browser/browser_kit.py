@@ -26,6 +26,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Locator,
     Page,
+    Request,
     Response,
     sync_playwright,
 )
@@ -76,12 +77,12 @@ def require_chromium() -> None:
         missing(f"Chromium ({CHROMIUM}; on Debian: apt-get install chromium)")
 
 
-def chromium() -> Iterator[Browser]:
+def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Browser]:
     """One headless Chromium for a test module."""
     require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
         )
         try:
             yield browser
@@ -89,7 +90,12 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def platform(tmp_path: Path, amqp_url: str, postgres_server_url: str) -> Iterator[Running]:
+def platform(
+    tmp_path: Path,
+    amqp_url: str,
+    postgres_server_url: str,
+    services: tuple[str, ...] = ("identity", "invitations", "notifier"),
+) -> Iterator[Running]:
     """The platform for a whole module (each test uses its own email address): a fresh
     PostgreSQL database per service, dropped afterwards."""
     require_chromium()
@@ -105,9 +111,7 @@ def platform(tmp_path: Path, amqp_url: str, postgres_server_url: str) -> Iterato
         return server.set(database=name).render_as_string(hide_password=False)
 
     try:
-        yield from run_platform(
-            tmp_path, amqp_url, database, ("identity", "invitations", "notifier")
-        )
+        yield from run_platform(tmp_path, amqp_url, database, services)
     finally:
         with admin.connect() as connection:
             for name in created:
@@ -158,7 +162,13 @@ def open_visit(browser: Browser, running: Running, *, bypass_csp: bool = False) 
 
     page.on("console", console)
     page.on("response", response)
-    page.on("requestfailed", lambda r: visit.broken.append(f"{r.failure} {r.url}"))
+
+    def failed(request: Request) -> None:
+        # Chromium's own PDF viewer (a subject in a frame) is not one of the page's files
+        if not request.url.startswith("chrome-extension://"):
+            visit.broken.append(f"{request.failure} {request.url}")
+
+    page.on("requestfailed", failed)
     return visit
 
 

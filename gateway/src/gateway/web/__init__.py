@@ -19,6 +19,7 @@ from gateway.sessions import CandidateTokens
 from gateway.web.account_pages import add_account_pages
 from gateway.web.activation_pages import add_activation_pages
 from gateway.web.backend import Backend
+from gateway.web.candidate_pages import add_candidate_pages, moment
 from gateway.web.pages import EXTENSION, Web, current_language, render, wait_message
 from gateway.web.security import STATIC_PATH, csrf_failed, csrf_token, page_headers
 from gateway.web.signin_pages import add_sign_in_pages
@@ -98,4 +99,6 @@ def install_web(
     add_sign_in_pages(blp, limits)
     add_activation_pages(blp, limits)
     add_account_pages(blp)
+    add_candidate_pages(blp)
+    app.jinja_env.filters["moment"] = moment
     app.register_blueprint(blp)

@@ -98,6 +98,37 @@ class Backend:
             return UNAVAILABLE
         return _answer(response)
 
+    def relay(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        language: str,
+        bearer: str,
+        query: str = "",
+        data: bytes = b"",
+        content_type: str | None = None,
+    ) -> requests.Response | None:
+        """A page script's call, passed on as it is (a PDF, a download): None when the
+        service cannot be reached."""
+        headers = self._headers(language, bearer)
+        if content_type:
+            headers["Content-Type"] = content_type
+        target = self.proxy.service_urls[service] + path + (f"?{query}" if query else "")
+        try:
+            return self.proxy.http.request(
+                method,
+                target,
+                data=data,
+                headers=headers,
+                timeout=self.proxy.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            log.warning("%s %s on %s failed: %s", method, path, service, exc)
+            return None
+
     def open_session(self, challenge_id: str, code: str) -> IssuedTokens | Answer:
         return self._tokens("/internal/v1/sessions", {"challenge_id": challenge_id, "code": code})
 

@@ -51,11 +51,20 @@ def csrf_failed() -> bool:
 def page_headers(response: Response, *, https: bool) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+    if response.mimetype == "application/pdf":
+        # an exam's subject or the device check's document, shown in a frame of the page
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "frame-ancestors 'none'", "frame-ancestors 'self'"
+        )
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response.headers["X-Frame-Options"] = "DENY"
     # reset links carry their token in the address: it must not leave in a Referer
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
+    response.headers["Permissions-Policy"] = (
+        "camera=(self), display-capture=(self), microphone=(), geolocation=()"
+    )
     if https:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     if not request.path.startswith(STATIC_PATH + "/"):
