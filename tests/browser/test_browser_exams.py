@@ -245,7 +245,7 @@ def test_an_exam_from_the_dashboard_to_the_receipt_email(visit: Visit, running: 
     expect(page.get_by_text(receipt["sha256"])).to_be_visible()
 
 
-def test_writing_on_while_offline_loses_nothing(visit: Visit, running: Running) -> None:
+def test_writing_on_through_a_minute_offline_loses_nothing(visit: Visit, running: Running) -> None:
     exam = scheduled_exam(running, screen_share=True, webcam=True)
     start_from_the_dashboard(visit, running, exam)
     page = visit.page
@@ -260,6 +260,10 @@ def test_writing_on_while_offline_loses_nothing(visit: Visit, running: Running) 
     expect(page.locator("[data-offline]")).to_contain_text("You are offline")
     editor.press("End")
     editor.press_sequentially(" Second part, written offline.")
+    # a minute without a connection, as the issue asks: the page keeps trying to save
+    page.wait_for_timeout(60_000)
+    editor.press("End")
+    editor.press_sequentially(" Third part, a minute later.")
     attempt = root.get_attribute("data-attempt")
     kept = page.evaluate("id => localStorage.getItem('nexam-answer-' + id)", attempt)
     assert kept is not None and "written offline" in kept
@@ -271,7 +275,7 @@ def test_writing_on_while_offline_loses_nothing(visit: Visit, running: Running) 
     receipt = submit(page)
 
     assert copy_content(running, exam, receipt["copy_id"]) == (
-        "First part, saved online. Second part, written offline."
+        "First part, saved online. Second part, written offline. Third part, a minute later."
     )
     events = running.platform.api(
         "GET", f"/api/v1/exams/{exam.id}/attempts/{attempt}/events", exam.coordinator
