@@ -12,7 +12,7 @@ TRANSLATIONS := gateway/src/gateway/web/translations
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test lint format translations translations-update bench bench-bus bench-invite bench-signin clean
+.PHONY: help install run migrate test lint format translations translations-update bench bench-bus bench-invite bench-signin bench-exam-start clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-19s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,7 +63,7 @@ format: $(STAMP) ## Format the code and sort imports
 	$(BIN)/ruff check --fix --select I .
 	$(BIN)/ruff format .
 
-bench: bench-bus bench-invite bench-signin ## Run every benchmark
+bench: bench-bus bench-invite bench-signin bench-exam-start ## Run every benchmark
 
 bench-bus: $(STAMP) ## Events through outbox -> RabbitMQ -> consumer, against raw kombu
 	$(BIN)/python tests/bench/bench_bus.py
@@ -73,6 +73,9 @@ bench-invite: $(STAMP) ## A 10,000-row roster through the gateway to an SMTP sin
 
 bench-signin: $(STAMP) ## N candidates sign in (password + emailed code) at once, against raw argon2id
 	$(BIN)/python tests/bench/bench_signin.py
+
+bench-exam-start: $(STAMP) ## N candidates start one exam within 60 s, then autosave every 30 s for 5 minutes
+	$(BIN)/python tests/bench/bench_exam_start.py
 
 clean: ## Remove local data (var/) and the virtual environment
 	rm -rf var $(VENV) tests/browser/node_modules
