@@ -52,7 +52,15 @@ from bench_signin import (  # noqa: E402  (its /proc accounting and platform hel
     descendants,
     percentile,
 )
-from benchkit import BenchError, databases, drop, new_ports, platform_env, wait_for  # noqa: E402
+from benchkit import (  # noqa: E402
+    BenchError,
+    Processes,
+    databases,
+    drop,
+    new_ports,
+    platform_env,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CORES = os.cpu_count() or 1
@@ -457,34 +465,12 @@ def run_platform() -> Outcome:
     allotted = new_ports(SERVICES)
     env = platform_env(folder, urls, allotted)
     python = sys.executable
-    gunicorn = str(Path(python).parent / "gunicorn")
-    processes: list[subprocess.Popen[bytes]] = []
-    roles: dict[int, str] = {}
+    platform = Processes(folder, env, ROOT)
+    processes, roles, start = platform.started, platform.roles, platform.start
     ok = False
 
-    def start(role: str, *command: str) -> None:
-        log = open(folder / "logs" / f"{role.replace(' ', '-')}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log
-        )
-        processes.append(process)
-        roles[process.pid] = role
-
     def web(name: str, port: int) -> None:
-        workers, threads = GUNICORN[name]
-        start(
-            f"{name} web",
-            gunicorn,
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            f"{name}:create_app()",
-        )
+        platform.web(name, port, *GUNICORN[name])
 
     try:
         for service in SERVICES:

@@ -50,6 +50,7 @@ from journey import ONE_TIME_CODE, PASSWORD, TERMS  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import (  # noqa: E402
     BenchError,
+    Processes,
     databases,
     drop,
     new_ports,
@@ -385,34 +386,12 @@ def run_platform() -> Outcome:
         RATE_LIMIT_CODE_ENTRY=RATE_LIMIT,
     )
     python = sys.executable
-    gunicorn = str(Path(python).parent / "gunicorn")
-    processes: list[subprocess.Popen[bytes]] = []
-    roles: dict[int, str] = {}
+    platform = Processes(folder, env, ROOT)
+    processes, roles, start = platform.started, platform.roles, platform.start
     ok = False
 
-    def start(role: str, *command: str) -> None:
-        log = open(folder / "logs" / f"{role.replace(' ', '-')}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log
-        )
-        processes.append(process)
-        roles[process.pid] = role
-
     def web(name: str, port: int) -> None:
-        workers, threads = GUNICORN[name]
-        start(
-            f"{name} web",
-            gunicorn,
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            f"{name}:create_app()",
-        )
+        platform.web(name, port, *GUNICORN[name])
 
     try:
         sink = str(ROOT / "tests/bench/smtp_sink.py")

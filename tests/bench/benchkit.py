@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -93,3 +95,39 @@ def platform_env(
 
 def new_ports(services: Iterable[str]) -> Ports:
     return Ports(free_port(), free_port(), free_port(), {s: free_port() for s in services})
+
+
+class Processes:
+    """A benchmark platform's processes, each logging to ``folder/logs/<role>.log``."""
+
+    def __init__(self, folder: Path, env: Mapping[str, str], cwd: Path) -> None:
+        self.folder = folder
+        self.env = dict(env)
+        self.cwd = cwd
+        self.started: list[subprocess.Popen[bytes]] = []
+        self.roles: dict[int, str] = {}
+
+    def start(self, role: str, *command: str) -> None:
+        log = open(self.folder / "logs" / f"{role.replace(' ', '-')}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            command, env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=log
+        )
+        self.started.append(process)
+        self.roles[process.pid] = role
+
+    def web(self, name: str, port: int, workers: int, threads: int) -> None:
+        """``name``'s web process under gunicorn, as it is deployed."""
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.start(
+            f"{name} web",
+            gunicorn,
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            f"{name}:create_app()",
+        )
