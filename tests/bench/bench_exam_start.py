@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -466,7 +465,7 @@ def run_platform() -> Outcome:
     env = platform_env(folder, urls, allotted)
     python = sys.executable
     platform = Processes(folder, env, ROOT)
-    processes, roles, start = platform.started, platform.roles, platform.start
+    roles, start = platform.roles, platform.start
     ok = False
 
     def web(name: str, port: int) -> None:
@@ -578,13 +577,7 @@ def run_platform() -> Outcome:
             load, start_wall, total_wall, setup_seconds, cpu, cpu_start, cpu_saves, peaks, folder
         )
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        platform.stop()
         try:
             delete_bus(env, folder)
         finally:

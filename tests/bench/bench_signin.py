@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -387,7 +386,7 @@ def run_platform() -> Outcome:
     )
     python = sys.executable
     platform = Processes(folder, env, ROOT)
-    processes, roles, start = platform.started, platform.roles, platform.start
+    roles, start = platform.roles, platform.start
     ok = False
 
     def web(name: str, port: int) -> None:
@@ -477,13 +476,7 @@ def run_platform() -> Outcome:
             raw_after,
         )
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        platform.stop()
         try:
             delete_bus(env, folder)
         finally:

@@ -4,6 +4,7 @@ database per service when DATABASE_URL names a server (SQLite files otherwise)."
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -131,3 +132,13 @@ class Processes:
             "warning",
             f"{name}:create_app()",
         )
+
+    def stop(self) -> None:
+        """SIGTERM to each, last started first, then a kill for any still up after 30 s."""
+        for process in reversed(self.started):
+            process.send_signal(signal.SIGTERM)
+        for process in self.started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
