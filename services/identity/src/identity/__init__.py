@@ -15,7 +15,7 @@ from identity.accounts_api import blp as accounts_blp
 from identity.activation_api import blp as activation_blp
 from identity.api import blp as internal_blp
 from identity.challenges import OneTimeCodes
-from identity.config import code_key, load_settings
+from identity.config import code_key, load_settings, refresh_reuse_leeway
 from identity.context import EXTENSION, Context
 from identity.passwords import Passwords
 from identity.terms import Terms
@@ -48,6 +48,7 @@ def create_app(
         passwords=passwords or Passwords(),
         terms=Terms.from_env(environ),
         public_url=settings.public_url,
+        refresh_reuse_leeway=refresh_reuse_leeway(environ),
     )
     app.after_request(_not_cached)
     return app

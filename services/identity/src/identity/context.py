@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,8 @@ class Context:
     passwords: Passwords
     terms: Terms
     public_url: str
+    #: a refresh token presented again this soon after its rotation is the same browser
+    refresh_reuse_leeway: timedelta
 
 
 def ctx() -> Context:

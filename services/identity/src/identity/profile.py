@@ -15,7 +15,7 @@ from identity.passwords import violations
 from identity.recovery import change_password
 from identity.refusals import password_policy, too_many_attempts
 from identity.store import account_by_id, accounts
-from identity.throttle import forgive, reserve, throttle_key
+from identity.throttle import Locked, forgive, release, reserve, throttle_key
 
 
 def account(context: Context, account_id: uuid.UUID) -> Row[Any] | None:
@@ -53,17 +53,18 @@ def new_password(
     language = row.language or "en"
     key = throttle_key(row.email)
     with context.sessions() as session, session.begin():
-        lock = reserve(session, key, context.clock())
-    if lock is not None:
-        raise too_many_attempts(lock.retry_after, language)
+        counted = reserve(session, key, context.clock())
+    if isinstance(counted, Locked):
+        raise too_many_attempts(counted.retry_after, language)
     if row.password_hash is None or not context.passwords.verify(row.password_hash, current):
         raise ApiError(
             400, "current_password_incorrect", say("current_password_incorrect", language)
         )
     wrong = violations(new, row.email, language, names=(row.first_name, row.last_name))
     if wrong:
+        # the current password was right, which forgives nothing else
         with context.sessions() as session, session.begin():
-            forgive(session, key)
+            release(session, counted)
         raise password_policy(wrong, language)
     hashed = context.passwords.hash(new)
     with context.sessions() as session, session.begin():

@@ -1,6 +1,8 @@
 """Sign-in sessions and their refresh tokens (DESIGN section 5): a session ends 12 hours
 after sign-in whatever happens; each refresh token works once and is replaced; an old one
-presented again means it was stolen, and the whole session ends."""
+presented again means it was stolen, and the whole session ends. Except within a short
+leeway of its rotation: two requests of one browser (the exam page sends two events at once
+on a tab switch) present the same token at refresh time, and both must keep working."""
 
 from __future__ import annotations
 
@@ -70,9 +72,12 @@ def holder_of(session: Session, refresh_token: str) -> Row[Any] | None:
     ).first()
 
 
-def rotate(session: Session, refresh_token: str, now: datetime) -> Opened | None:
-    """The session's next refresh token, or None. A token used before (or at the same
-    moment by someone else) revokes its session."""
+def rotate(
+    session: Session, refresh_token: str, now: datetime, leeway: timedelta = timedelta(0)
+) -> Opened | None:
+    """The session's next refresh token, or None. A token used before revokes its session,
+    unless it was used no more than ``leeway`` ago: then it is the same browser racing
+    itself, and this request gets a refresh token of its own in the same session."""
     found = holder_of(session, refresh_token)
     if found is None:
         return None
@@ -87,7 +92,7 @@ def rotate(session: Session, refresh_token: str, now: datetime) -> Opened | None
         )
         .values(used_at=now),
     )
-    if not claimed:
+    if not claimed and not _within_leeway(session, refresh_token, now, leeway):
         revoke(session, found.id, now, "refresh_token_reused")
         return None
     return Opened(
@@ -97,6 +102,16 @@ def rotate(session: Session, refresh_token: str, now: datetime) -> Opened | None
         found.expires_at,
         tuple(found.amr.split()),
     )
+
+
+def _within_leeway(session: Session, refresh_token: str, now: datetime, leeway: timedelta) -> bool:
+    # read again: the request that used it may have committed after our first read
+    used_at = session.scalar(
+        select(refresh_tokens.c.used_at).where(
+            refresh_tokens.c.token_digest == _digest(refresh_token)
+        )
+    )
+    return used_at is not None and leeway > timedelta(0) and now - used_at <= leeway
 
 
 def revoke(session: Session, session_id: uuid.UUID, now: datetime, reason: str) -> None:

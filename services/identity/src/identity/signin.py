@@ -1,6 +1,8 @@
 """Sign-in in two steps (DESIGN sections 5 and 6): the password, then the code emailed to
 the account. Wrong password and unknown address look the same, in answer and in time; every
-way in counts its failures against the address's throttle and honours its lock."""
+way in counts its failures against the address's throttle and honours its lock; a right
+password forgives nothing (a wrong code after it still counts), a complete sign-in does. A
+refresh is no way in: a lock never ends or holds back a session that already stands."""
 
 from __future__ import annotations
 
@@ -18,18 +20,17 @@ from identity.messages import say
 from identity.refusals import resend_too_soon, too_many_attempts
 from identity.steps import record_acceptance
 from identity.store import account_by_id, accounts
-from identity.throttle import forgive, locked, reserve, throttle_key
+from identity.throttle import Locked, Reserved, forgive, release, reserve, throttle_key
 
 AMR = ("pwd", "otp")
 
 
-def _count_attempt(context: Context, email: str, language: str) -> str:
-    key = throttle_key(email)
+def _count_attempt(context: Context, email: str, language: str) -> Reserved:
     with context.sessions() as session, session.begin():
-        lock = reserve(session, key, context.clock())
-    if lock is not None:
-        raise too_many_attempts(lock.retry_after, language)
-    return key
+        counted = reserve(session, throttle_key(email), context.clock())
+    if isinstance(counted, Locked):
+        raise too_many_attempts(counted.retry_after, language)
+    return counted
 
 
 def _find(session: Session, email: str) -> Any:
@@ -46,7 +47,7 @@ def start(
     language: str,
 ) -> dict[str, Any]:
     """Check the password; on success email a code and name its challenge."""
-    key = _count_attempt(context, email, language)
+    attempt = _count_attempt(context, email, language)
     with context.sessions() as session:
         account = _find(session, email)
     if account is None or account.password_hash is None:
@@ -56,14 +57,14 @@ def start(
         raise ApiError(401, "invalid_credentials", say("invalid_credentials", language))
     language = account.language or language
     with context.sessions() as session, session.begin():
-        forgive(session, key)
+        release(session, attempt)
         if context.passwords.needs_rehash(account.password_hash):
             session.execute(
                 update(accounts)
                 .where(accounts.c.id == account.id)
                 .values(password_hash=context.passwords.hash(password))
             )
-        # refusals are raised after the commit: the failures are forgiven and the
+        # refusals are raised after the commit: the attempt is released and the
         # activation token must exist
         outcome = _open_challenge(session, context, account, accepted_terms, language)
     if isinstance(outcome, ApiError):
@@ -153,29 +154,28 @@ def finish(
     if account is None:
         raise ApiError(401, "invalid_code", say("invalid_code", language))
     language = account.language or language
-    key = _count_attempt(context, account.email, language)
+    attempt = _count_attempt(context, account.email, language)
     now = context.clock()
     with context.sessions() as session, session.begin():
         opened = challenges.redeem(
             session, context.codes, challenge_id=challenge_id, purpose="sign_in", code=code, now=now
         )
         if opened:
-            forgive(session, key)
+            forgive(session, attempt.key)
             return sessions.open_session(session, account.id, AMR, now), language
     raise ApiError(401, "invalid_code", say("invalid_code", language))
 
 
 def refresh(context: Context, refresh_token: str, language: str) -> tuple[sessions.Opened, str]:
+    """The session's next tokens. The address's lock is not consulted: it stops new
+    sign-ins, and the refresh token (256 random bits) leaves nothing to guess."""
     now = context.clock()
     with context.sessions() as session, session.begin():
         holder = sessions.holder_of(session, refresh_token)
         account = account_by_id(session, holder.account_id) if holder is not None else None
         if account is not None:
             language = account.language or language
-            lock = locked(session, throttle_key(account.email), now)
-            if lock is not None:
-                raise too_many_attempts(lock.retry_after, language)
-        rotated = sessions.rotate(session, refresh_token, now)
+        rotated = sessions.rotate(session, refresh_token, now, context.refresh_reuse_leeway)
     if rotated is None or account is None:
         raise ApiError(401, "invalid_grant", say("invalid_grant", language))
     return rotated, language

@@ -19,7 +19,7 @@ from identity.messages import say
 from identity.passwords import violations
 from identity.refusals import invalid_code, password_policy, resend_too_soon, too_many_attempts
 from identity.store import accounts, activation_tokens, activations
-from identity.throttle import forgive, reserve, throttle_key
+from identity.throttle import Locked, forgive, reserve, throttle_key
 
 
 def require_open(account: Row[Any], step: str, language: str) -> None:
@@ -102,9 +102,9 @@ def confirm_code(context: Context, account: Row[Any], code: str, language: str) 
     key = throttle_key(account.email)
     now = context.clock()
     with context.sessions() as session, session.begin():
-        locked = reserve(session, key, now)
-    if locked is not None:
-        raise too_many_attempts(locked.retry_after, language)
+        counted = reserve(session, key, now)
+    if isinstance(counted, Locked):
+        raise too_many_attempts(counted.retry_after, language)
     with context.sessions() as session, session.begin():
         challenge_id = challenges.latest_open(session, account.id, "activation", now)
         opened = challenge_id is not None and challenges.redeem(

@@ -1,10 +1,12 @@
 """Counting failed attempts per sign-in address (DESIGN section 5): 5 free failures, then
 delays doubling up to 15 minutes, never a permanent lock.
 
-An attempt is counted as a failure *before* the password or code is checked and forgiven
-when it succeeds. Counting afterwards would let fifty parallel guesses all read "no
-failures yet" and all be checked; reserved first, at most five are ever checked before
-the delay applies."""
+An attempt is counted as a failure *before* the password or code is checked. Counting
+afterwards would let fifty parallel guesses all read "no failures yet" and all be checked;
+reserved first, at most five are ever checked before the delay applies. A right password
+only takes back its own attempt (``release``): the failures before it, wrong codes
+included, stand until a complete sign-in forgives them (``forgive``), or whoever knows a
+password would get five fresh guesses at the emailed code with every new challenge."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,14 @@ class Locked:
     """Refused without checking anything: come back in ``retry_after`` seconds."""
 
     retry_after: int
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """One attempt counted against ``key``; ``locked_until`` is the lock it set, if any."""
+
+    key: str
+    locked_until: datetime | None = None
 
 
 def throttle_key(email: str) -> str:
@@ -47,7 +57,7 @@ def _retry_after(locked_until: datetime, now: datetime) -> Locked:
     return Locked(max(1, math.ceil((locked_until - now).total_seconds())))
 
 
-def reserve(session: Session, key: str, now: datetime) -> Locked | None:
+def reserve(session: Session, key: str, now: datetime) -> Locked | Reserved:
     """Count one attempt for ``key``, or say how long it is locked. Call in a transaction of
     its own and commit before the slow check, so the row lock is held only for this. The
     first statement writes, so SQLite takes its write lock at once instead of failing to
@@ -64,18 +74,19 @@ def reserve(session: Session, key: str, now: datetime) -> Locked | None:
     if counted:
         failures = session.scalar(select(throttles.c.failures).where(throttles.c.key == key))
         delay = delay_after(failures or 0)
-        if delay is not None:
-            session.execute(
-                update(throttles).where(throttles.c.key == key).values(locked_until=now + delay)
-            )
-        return None
+        if delay is None:
+            return Reserved(key)
+        session.execute(
+            update(throttles).where(throttles.c.key == key).values(locked_until=now + delay)
+        )
+        return Reserved(key, now + delay)
     until = session.scalar(select(throttles.c.locked_until).where(throttles.c.key == key))
     if until is not None and until > now:
         return _retry_after(until, now)
     # RETURNING, not the row count: drivers need not report one for an INSERT (psycopg 3
     # through SQLAlchemy says -1), which counted every first failure twice on PostgreSQL
     if _first_failure(session, key, now):
-        return None
+        return Reserved(key)
     # another attempt created the row between our two statements: count against it
     return reserve(session, key, now)
 
@@ -88,12 +99,26 @@ def _first_failure(session: Session, key: str, now: datetime) -> bool:
     return session.execute(insert.returning(throttles.c.key)).first() is not None
 
 
+def release(session: Session, reserved: Reserved) -> None:
+    """A right password: its own attempt was no failure. The failures before it stand, and
+    so does any lock that another attempt set; only the lock this attempt set goes."""
+    failures = case((throttles.c.failures > 0, throttles.c.failures - 1), else_=0)
+    until = (
+        throttles.c.locked_until
+        if reserved.locked_until is None
+        else case(
+            (throttles.c.locked_until == reserved.locked_until, null()),
+            else_=throttles.c.locked_until,
+        )
+    )
+    session.execute(
+        update(throttles)
+        .where(throttles.c.key == reserved.key)
+        .values(failures=failures, locked_until=until)
+    )
+
+
 def forgive(session: Session, key: str) -> None:
-    """A success: the address starts again with its free failures."""
+    """A complete sign-in (or a proof as strong): the address starts again with its free
+    failures."""
     session.execute(delete(throttles).where(throttles.c.key == key))
-
-
-def locked(session: Session, key: str, now: datetime) -> Locked | None:
-    """Whether ``key`` is locked now, without counting anything (refresh honours the lock)."""
-    until = session.scalar(select(throttles.c.locked_until).where(throttles.c.key == key))
-    return _retry_after(until, now) if until is not None and until > now else None
