@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, jsonify, request
 from flask_babel import Babel, gettext
 
 from contracts.web.keyfiles import read_secret_file
@@ -20,7 +20,14 @@ from gateway.web.account_pages import add_account_pages
 from gateway.web.activation_pages import add_activation_pages
 from gateway.web.backend import Backend
 from gateway.web.candidate_pages import add_candidate_pages, moment
-from gateway.web.pages import EXTENSION, Web, current_language, render, wait_message
+from gateway.web.pages import (
+    EXTENSION,
+    RefreshUnavailable,
+    Web,
+    current_language,
+    render,
+    wait_message,
+)
 from gateway.web.security import STATIC_PATH, csrf_failed, csrf_token, page_headers
 from gateway.web.signin_pages import add_sign_in_pages
 
@@ -55,6 +62,22 @@ def too_many_requests_page(seconds: int) -> Response:
     page, status = render("refused.html", gettext("Too many attempts"), errors=[{"text": text}])
     response = Response(page, status=429, mimetype="text/html")
     response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def refresh_unavailable(exc: RefreshUnavailable) -> Response:
+    """The session stands; only its refresh must wait: a page to reload, or for the page
+    scripts a 503 they retry (the exam page keeps the answer and tries again)."""
+    text = gettext("The service is unavailable. Try again shortly.")
+    if request.path.startswith("/app/api/"):
+        response = jsonify({"error": "service_unavailable", "message": text})
+        response.status_code = 503
+    else:
+        page, status = render(
+            "refused.html", gettext("Service unavailable"), status=503, errors=[{"text": text}]
+        )
+        response = Response(page, status=status, mimetype="text/html")
+    response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -93,6 +116,7 @@ def install_web(
         static_url_path=STATIC_PATH,
     )
     blp.before_request(_refuse_forged_forms)
+    blp.register_error_handler(RefreshUnavailable, refresh_unavailable)
     blp.after_request(lambda response: page_headers(response, https=https))
     # a global, not a context value: imported macros see globals only
     app.jinja_env.globals["csrf_token"] = csrf_token

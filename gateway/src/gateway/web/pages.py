@@ -19,6 +19,8 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 EXTENSION = "nexam.web"
 #: refresh a little before the access token expires, not after a refused call
 EARLY_REFRESH_SECONDS = 30
+#: when identity could not refresh the tokens and said nothing of when to come back
+RETRY_REFRESH_SECONDS = 5
 #: identity sends a new one-time code no sooner than this after the last (DESIGN section 5)
 RESEND_COOLDOWN_SECONDS = 30
 
@@ -66,18 +68,40 @@ def keep_tokens(issued: IssuedTokens) -> None:
     }
 
 
+class RefreshUnavailable(Exception):
+    """The session stands, but its tokens could not be refreshed just now (identity busy or
+    unreachable): the page says so and the browser tries again; the tokens are kept."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"refresh unavailable, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def _session_ended(refused: Answer) -> bool:
+    # 429 and 5xx say "not now", not "no": dropping the tokens then would throw a candidate
+    # out of an exam because identity was busy
+    return 400 <= refused.status < 500 and refused.status != 429
+
+
 def access_token() -> str | None:
     """The candidate's access token, refreshed when it is about to expire; None once the
-    session has ended (signed out elsewhere, password changed, 12 hours passed)."""
+    session has ended (signed out elsewhere, password changed, 12 hours passed). Raises
+    ``RefreshUnavailable`` when the refresh failed for a while only and the access token
+    has expired meanwhile."""
     auth = session.get("auth")
     if not isinstance(auth, Mapping):
         return None
-    if int(auth.get("expires_at", 0)) - EARLY_REFRESH_SECONDS > time.time():
+    expires_at = int(auth.get("expires_at", 0))
+    if expires_at - EARLY_REFRESH_SECONDS > time.time():
         return str(auth["access"])
     issued = web().backend.refresh(str(auth.get("refresh", "")))
     if isinstance(issued, Answer):
-        session.pop("auth", None)
-        return None
+        if _session_ended(issued):
+            session.pop("auth", None)
+            return None
+        if expires_at > time.time():
+            return str(auth["access"])
+        raise RefreshUnavailable(issued.retry_after or RETRY_REFRESH_SECONDS)
     keep_tokens(issued)
     return issued.access_token
 

@@ -29,6 +29,9 @@
     });
   }
 
+  // "not now" rather than "no": the session stands, the call is tried again later
+  function retryLater(answer) { return answer.status === 429 || answer.status >= 500; }
+
   function text(root, name) { return root.getAttribute("data-text-" + name) || ""; }
 
   function say(element, message, good) {
@@ -268,7 +271,9 @@
     // what happened while offline is reported, with when it happened, once back online
     var unreported = [];
     function send(event) {
-      return call("POST", base + "/events", event).catch(function () { unreported.push(event); });
+      return call("POST", base + "/events", event).then(function (answer) {
+        if (retryLater(answer)) { unreported.push(event); }
+      }, function () { unreported.push(event); });
     }
     function report(type, details) {
       var event = { type: type, occurred_at: new Date().toISOString(), details: details || null };
@@ -301,8 +306,13 @@
           keep();
           if (editor.value === content) { localStorage.removeItem(key); }
           showOffline("");
+          if (unreported.length) { flushReports(); }
           say(saved, text(root, "saved").replace("{time}", clock(new Date(answer.body.saved_at))), true);
           root.setAttribute("data-saved-revision", String(state.revision));
+        } else if (retryLater(answer)) {
+          // busy or briefly unreachable: the answer is kept and the next round sends it
+          keep();
+          showOffline(text(root, "offline"));
         } else if (answer.body.error === "stale_revision") {
           state.stale = true;
           say(saved, text(root, "stale"), false);
