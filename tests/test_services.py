@@ -29,7 +29,7 @@ def handlers_of(service: str) -> Mapping[str, Any]:
 
         return dict(module.handlers(NotifierSettings.from_env({})))
     if service == "identity":
-        return dict(module.handlers(b"k" * 32))
+        return dict(module.handlers(b"k" * 32, public_url="http://nexam.test"))
     return dict(module.handlers())
 
 

@@ -112,6 +112,12 @@ class PasswordResetRequestedV1(Schema):
     expires_at = _moment()
 
 
+class PasswordResetAskedV1(Schema):
+    # what was typed in the form, an address or not: the worker finds out whether an
+    # account has it, so the request itself does the same work for every address
+    email = fields.String(required=True, validate=validate.Length(min=1, max=320))
+
+
 class PasswordChangedV1(Schema):
     account_id = fields.UUID(required=True)
     email = _email()
@@ -199,6 +205,9 @@ CONTRACTS: tuple[Contract, ...] = (
              "A one-time code must be emailed for activation or sign-in."),
     Contract("PasswordResetRequested", 1, "identity", PasswordResetRequestedV1,
              "A password reset link must be emailed."),
+    Contract("PasswordResetAsked", 1, "identity", PasswordResetAskedV1,
+             "Someone asked for a reset link for an address; identity's own worker sends it "
+             "if an active account has that address."),
     Contract("PasswordChanged", 1, "identity", PasswordChangedV1,
              "A password was changed or reset; the owner gets a notice."),
     Contract("EmailDelivered", 1, "notifier", EmailDeliveredV1,

@@ -96,6 +96,8 @@ class IdentityWorld:
     env: dict[str, str]
     database_url: str
     others: list[IdentityWorld] = field(default_factory=list)
+    #: ids of identity's own events (PasswordResetAsked) already handled
+    delivered: set[uuid.UUID] = field(default_factory=set)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -200,10 +202,20 @@ class IdentityWorld:
         self.handle(decode(example))
         return invitation
 
+    def deliver_own_events(self) -> None:
+        """The events identity sends itself (a reset link asked for), handled once each as
+        its worker would."""
+        for event in self.events("PasswordResetAsked"):
+            if event.id not in self.delivered:
+                self.handle(event)
+                self.delivered.add(event.id)
+
     def handle(self, event: Event) -> None:
         """Run identity's handler for ``event`` as its consumer does."""
         with self.sessions() as session, session.begin():
-            handlers(self.context.code_key, self.clock)[event.type](session, event)
+            handlers(self.context.code_key, self.clock, public_url=self.context.public_url)[
+                event.type
+            ](session, event)
 
     # -- activation --------------------------------------------------------------------------
 

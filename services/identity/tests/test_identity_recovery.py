@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from identity_testkit import (
@@ -17,6 +18,7 @@ from identity_testkit import (
     IdentityWorld,
     identity_world,
 )
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 EMAIL = "ada@example.org"
@@ -29,7 +31,45 @@ def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
 
 
 def _forgot(world: IdentityWorld, email: str, **headers: str) -> TestResponse:
-    return world.client.post("/api/v1/password/forgot", json={"email": email}, headers=headers)
+    answer = world.client.post("/api/v1/password/forgot", json={"email": email}, headers=headers)
+    world.deliver_own_events()
+    return answer
+
+
+def _statements_of_forgot(world: IdentityWorld, email: str) -> list[str]:
+    """The SQL statements the request itself runs, bound values left out."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(world.engine, "before_cursor_execute", record)
+    try:
+        answer = world.client.post("/api/v1/password/forgot", json={"email": email})
+    finally:
+        event.remove(world.engine, "before_cursor_execute", record)
+    assert answer.status_code == 202
+    return seen
+
+
+def test_forgot_does_the_same_work_for_known_and_unknown_addresses(
+    world: IdentityWorld,
+) -> None:
+    """Neither the answer, nor the statements run (and so the writes and their time) tell
+    whether an address has an account: the link is sent by identity's worker."""
+    world.active_account(EMAIL)
+    world.invite("pending@example.org")
+    known = _statements_of_forgot(world, EMAIL)
+    unknown = _statements_of_forgot(world, "nobody@example.org")
+    pending = _statements_of_forgot(world, "pending@example.org")
+    assert known == unknown == pending
+    writes = [s for s in known if s.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert len(writes) == 1
+    # and the known address gets its link once the worker has handled the request
+    assert world.events("PasswordResetRequested") == []
+    world.deliver_own_events()
+    (requested,) = world.events("PasswordResetRequested")
+    assert requested.data["email"] == EMAIL
 
 
 def _reset(world: IdentityWorld, token: str, password: str) -> TestResponse:

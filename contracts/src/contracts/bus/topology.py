@@ -23,6 +23,7 @@ SUBSCRIPTIONS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType(
             ("InvitationIssued", 1),
             ("CodeExpired", 1),
             ("InvitationRevoked", 1),
+            ("PasswordResetAsked", 1),
         ),
         "notifier": (
             ("InvitationIssued", 1),

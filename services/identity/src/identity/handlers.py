@@ -8,13 +8,25 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from contracts.bus import Handler
+from contracts.bus.outbox import Outbox
 from contracts.envelope import Event
 from identity.activation import close_activation, record_invitation
+from identity.config import SERVICE
+from identity.recovery import send_reset_link
+from identity.store import metadata
 
 Clock = Callable[[], datetime]
 
 
-def handlers(code_key: bytes, clock: Clock = lambda: datetime.now(UTC)) -> dict[str, Handler]:
+def handlers(
+    code_key: bytes,
+    clock: Clock = lambda: datetime.now(UTC),
+    *,
+    public_url: str,
+    outbox: Outbox | None = None,
+) -> dict[str, Handler]:
+    reset_outbox = outbox or Outbox(metadata, SERVICE)
+
     def invitation_issued(session: Session, event: Event) -> None:
         record_invitation(session, event, code_key, clock())
 
@@ -24,8 +36,12 @@ def handlers(code_key: bytes, clock: Clock = lambda: datetime.now(UTC)) -> dict[
     def invitation_revoked(session: Session, event: Event) -> None:
         close_activation(session, event, "revoked", clock())
 
+    def password_reset_asked(session: Session, event: Event) -> None:
+        send_reset_link(session, reset_outbox, public_url, event.data["email"], clock())
+
     return {
         "InvitationIssued": invitation_issued,
         "CodeExpired": code_expired,
         "InvitationRevoked": invitation_revoked,
+        "PasswordResetAsked": password_reset_asked,
     }

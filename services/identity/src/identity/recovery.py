@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from contracts.bus.outbox import Outbox
 from contracts.web.errors import ApiError
 from identity import sessions
 from identity.context import Context
@@ -33,45 +34,53 @@ def _digest(token: str) -> str:
 
 
 def forgot(context: Context, email: str) -> None:
-    now = context.clock()
+    """One event in the outbox, whatever the address: whether an account has it is found
+    out by identity's worker (``send_reset_link``), so neither the answer, nor its time,
+    nor the writes the request makes tell a known address from an unknown one."""
     with context.sessions() as session, session.begin():
-        account = session.execute(
-            select(accounts).where(
-                accounts.c.email == email.strip().lower(), accounts.c.status == "active"
-            )
-        ).first()
-        if account is None:
-            return
-        recent = session.scalar(
-            select(reset_tokens.c.token_digest).where(
-                reset_tokens.c.account_id == account.id,
-                reset_tokens.c.created_at > now - RESEND_AFTER,
-            )
+        context.outbox.add(session, "PasswordResetAsked", {"email": email.strip().lower()})
+
+
+def send_reset_link(
+    session: Session, outbox: Outbox, public_url: str, email: str, now: datetime
+) -> None:
+    """A reset link for the active account with this address, if there is one and none was
+    sent in the last minute."""
+    account = session.execute(
+        select(accounts).where(accounts.c.email == email, accounts.c.status == "active")
+    ).first()
+    if account is None:
+        return
+    recent = session.scalar(
+        select(reset_tokens.c.token_digest).where(
+            reset_tokens.c.account_id == account.id,
+            reset_tokens.c.created_at > now - RESEND_AFTER,
         )
-        if recent is not None:
-            return
-        token = secrets.token_urlsafe(32)
-        expires_at = now + RESET_LIFETIME
-        session.execute(
-            insert(reset_tokens).values(
-                token_digest=_digest(token),
-                account_id=account.id,
-                created_at=now,
-                expires_at=expires_at,
-            )
+    )
+    if recent is not None:
+        return
+    token = secrets.token_urlsafe(32)
+    expires_at = now + RESET_LIFETIME
+    session.execute(
+        insert(reset_tokens).values(
+            token_digest=_digest(token),
+            account_id=account.id,
+            created_at=now,
+            expires_at=expires_at,
         )
-        context.outbox.add(
-            session,
-            "PasswordResetRequested",
-            {
-                "account_id": str(account.id),
-                "email": account.email,
-                "first_name": account.first_name,
-                "language": account.language or account.invited_language,
-                "reset_url": f"{context.public_url}{RESET_PATH}?{urlencode({'token': token})}",
-                "expires_at": expires_at,
-            },
-        )
+    )
+    outbox.add(
+        session,
+        "PasswordResetRequested",
+        {
+            "account_id": str(account.id),
+            "email": account.email,
+            "first_name": account.first_name,
+            "language": account.language or account.invited_language,
+            "reset_url": f"{public_url}{RESET_PATH}?{urlencode({'token': token})}",
+            "expires_at": expires_at,
+        },
+    )
 
 
 def reset(context: Context, token: str, password: str, language: str) -> None:

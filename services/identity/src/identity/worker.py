@@ -13,7 +13,8 @@ from identity.handlers import handlers
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
     settings = load_settings(environ)
-    run_service_worker(settings, store.metadata, handlers(code_key(settings, environ)), stop=stop)
+    handling = handlers(code_key(settings, environ), public_url=settings.public_url)
+    run_service_worker(settings, store.metadata, handling, stop=stop)
 
 
 if __name__ == "__main__":
