@@ -6,6 +6,7 @@ for the entire screen (headless, --use-fake-ui-for-media-stream shares a "monito
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from browser_kit import (
     subjects,
     visiting,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from contracts.testing.bus import wait_until
 
@@ -283,6 +284,55 @@ def test_writing_on_through_a_minute_offline_loses_nothing(visit: Visit, running
     assert events.status_code == 200, events.text
     reported = [event["type"] for event in events.json()["items"]]
     assert "went_offline" in reported and "back_online" in reported, reported
+
+
+def test_a_busy_platform_keeps_the_answer_and_the_events(visit: Visit, running: Running) -> None:
+    """The relay answers 503 (identity busy at refresh time) and 429 for a while: the page
+    keeps the session, says it is not saved, and sends the answer and the events it could
+    not send once the platform answers again."""
+    exam = scheduled_exam(running, screen_share=True, webcam=True)
+    start_from_the_dashboard(visit, running, exam)
+    page = visit.page
+    editor = page.get_by_label("Your answer")
+    editor.fill("Before.")
+    saved(page)
+    root = page.locator("[data-exam]")
+    attempt = root.get_attribute("data-attempt")
+    refused: list[str] = []
+
+    def busy(route: Route) -> None:
+        status = 503 if len(refused) % 2 == 0 else 429
+        refused.append(f"{status} {route.request.url}")
+        route.fulfill(
+            status=status,
+            headers={"Retry-After": "1"},
+            json={"error": "service_unavailable", "message": "The service is unavailable."},
+        )
+
+    calls = f"**/app/api/v1/attempts/{attempt}/**"
+    page.route(calls, busy)
+    editor.press("End")
+    editor.press_sequentially(" During.")
+    page.evaluate("window.dispatchEvent(new Event('blur'))")  # a focus_lost to report
+    expect(page.locator("[data-offline]")).to_be_visible()
+    # the route answers only while Playwright runs: wait through it, with a deadline
+    deadline = time.monotonic() + 30
+    while len(refused) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(refused) >= 3, refused
+    page.unroute(calls)
+
+    expect(page.locator("[data-offline]")).to_be_hidden()
+    saved(page)
+    receipt = submit(page)
+    # the refusals were the condition under test, not broken resources
+    visit.broken[:] = [b for b in visit.broken if not b.startswith(("503 ", "429 "))]
+    assert copy_content(running, exam, receipt["copy_id"]) == "Before. During."
+    events = running.platform.api(
+        "GET", f"/api/v1/exams/{exam.id}/attempts/{attempt}/events", exam.coordinator
+    )
+    assert events.status_code == 200, events.text
+    assert "focus_lost" in [event["type"] for event in events.json()["items"]]
 
 
 #: Chromium's fake capture always shares a "monitor": this makes it report a window instead
