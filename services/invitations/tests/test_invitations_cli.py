@@ -493,7 +493,7 @@ def test_export_writes_a_csv(env: dict[str, str | None], tmp_path: Path) -> None
 
     to_stdout = nexam(env, "invitations", "export", "--status", "pending")
     assert to_stdout.exit_code == 0
-    assert to_stdout.stdout.splitlines()[0].startswith("email,first_name,last_name")
+    assert to_stdout.stdout.splitlines()[0].startswith('"email","first_name","last_name"')
     assert len(to_stdout.stdout.splitlines()) == 5
 
 

