@@ -142,6 +142,7 @@ class Platform:
             self._servers.append(server)
             self.urls[name] = f"http://127.0.0.1:{server.server_port}"
         self.env = {
+            **self.env,  # the test's own settings, under those the platform needs
             "NEXAM_ENV": "test",
             "NEXAM_VAR_DIR": str(self.tmp_path / "var"),
             "BUS_URL": self.bus_url,
@@ -176,6 +177,8 @@ class Platform:
 
     def stop(self) -> None:
         self._stop.set()
+        if "gateway" in self.apps:  # its listener to the bus, before the exchanges go
+            self.apps["gateway"].extensions["nexam.gateway"]["session_events"].stop()
         for server in self._servers:
             server.shutdown()
         for thread in self._threads:
@@ -241,6 +244,8 @@ def _create_app(service: str, env: dict[str, str]) -> Any:
 
         return module.create_app(InvitationSettings.from_env(env))
     config = importlib.import_module(f"{service}.config")
+    if service == "identity":  # identity reads a few settings of its own besides these
+        return module.create_app(config.load_settings(env), environ=env)
     return module.create_app(config.load_settings(env))
 
 
@@ -251,10 +256,15 @@ class Running:
 
 
 def run_platform(
-    tmp_path: Path, bus_url: str, database_url: Callable[[str], str], services: tuple[str, ...]
+    tmp_path: Path,
+    bus_url: str,
+    database_url: Callable[[str], str],
+    services: tuple[str, ...],
+    env: dict[str, str] | None = None,
 ) -> Iterator[Running]:
     mail = MailSink().start()
-    platform = Platform(tmp_path, bus_url, database_url, mail.port, services).start()
+    platform = Platform(tmp_path, bus_url, database_url, mail.port, services, dict(env or {}))
+    platform.start()
     try:
         yield Running(platform, mail)
     finally:

@@ -126,11 +126,15 @@ def test_a_code_expires_30_days_after_it_was_issued(tmp_path: Path, database_url
     example = load_example("InvitationIssued")
     example["data"]["expires_at"] = (issued_at + timedelta(days=30)).isoformat()
     event = decode(example)
-    sessions = app.extensions["nexam.runtime"].sessions
-    with sessions() as session, session.begin():
-        handlers(code_key(settings, env), lambda: now[0], public_url=settings.public_url)[
-            "InvitationIssued"
-        ](session, event)
+    runtime = app.extensions["nexam.runtime"]
+    handling = handlers(
+        code_key(settings, env),
+        lambda: now[0],
+        public_url=settings.public_url,
+        outbox=runtime.outbox,
+    )
+    with runtime.sessions() as session, session.begin():
+        handling["InvitationIssued"](session, event)
     client = app.test_client()
     code = event.data["code"]
     now[0] = issued_at + timedelta(days=30) - timedelta(seconds=1)

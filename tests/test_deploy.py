@@ -362,3 +362,56 @@ def test_no_private_key_in_the_compose_file(
     assert any(key_path == m or key_path.startswith(m.rstrip("/") + "/") for m in mounted), (
         f"GATEWAY_SIGNING_KEY={key_path} is not on a secret or volume of the gateway"
     )
+
+
+ACCESS_LOGGER = "contracts.web.accesslog.AccessLogger"
+
+
+def _logger_class(command: list[str]) -> str | None:
+    for index, part in enumerate(command):
+        if part == "--logger-class" and index + 1 < len(command):
+            return command[index + 1]
+        if part.startswith("--logger-class="):
+            return part.partition("=")[2]
+    return None
+
+
+def test_every_web_process_redacts_secrets_from_its_access_log(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # the emailed links carry the invitation code and the reset token in their query string
+    commands = {
+        f"compose `{name}`": _command(entry)
+        for name, entry in services.items()
+        if _command(entry)[:1] == ["gunicorn"]
+    }
+    commands |= {
+        f"{(folder / 'Dockerfile').relative_to(ROOT)}": _dockerfile_cmd(folder / "Dockerfile")
+        for folder in PACKAGES.values()
+    }
+    for line in (DEPLOY / "Procfile.dev").read_text(encoding="utf-8").splitlines():
+        name, _, command = line.partition(":")
+        if "gunicorn" in command.split():
+            commands[f"Procfile.dev `{name}`"] = command.split()
+    assert len(commands) >= 3 * len(PACKAGES)
+    for where, command in commands.items():
+        assert _logger_class(command) == ACCESS_LOGGER, f"{where} logs links unredacted"
+
+
+def test_every_service_seals_events_with_the_same_mounted_key(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # producers seal codes and tokens in events and consumers open them: one key for all
+    paths = set()
+    for service in SERVICES:
+        for name in (service, f"{service}-worker"):
+            entry = services[name]
+            key_path = _environment(entry).get("BUS_SEAL_KEY_FILE") or ""
+            assert key_path.startswith("/"), f"`{name}` needs BUS_SEAL_KEY_FILE, a mounted file"
+            mounted = [
+                f"/run/secrets/{s if isinstance(s, str) else s.get('target', s['source'])}"
+                for s in entry.get("secrets", [])
+            ]
+            assert key_path in mounted, f"`{name}`: {key_path} is not one of its secrets"
+            paths.add(key_path)
+    assert len(paths) == 1, paths

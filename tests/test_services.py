@@ -29,7 +29,11 @@ def handlers_of(service: str) -> Mapping[str, Any]:
 
         return dict(module.handlers(NotifierSettings.from_env({})))
     if service == "identity":
-        return dict(module.handlers(b"k" * 32, public_url="http://nexam.test"))
+        from contracts.bus.outbox import Outbox
+        from identity.store import metadata as identity_tables
+
+        outbox = Outbox(identity_tables, service)
+        return dict(module.handlers(b"k" * 32, public_url="http://nexam.test", outbox=outbox))
     return dict(module.handlers())
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from contracts.testing.bus import (
     EVENT_TYPE,
@@ -63,12 +63,18 @@ def test_every_staged_event_has_its_effect_once(make_world) -> None:
 def test_a_duplicate_delivery_is_absorbed_by_the_inbox(make_world) -> None:
     world = make_world()
     world.stage(50)
+    t = world.outbox_table
+    with world.engine.connect() as db:
+        staged = db.execute(select(t.c.position, t.c.body)).all()
     with running(world.consumer().run_until):
         with running(world.relay().run):
             wait_until(lambda: world.effect_counts()[1] == 50, 30, "first deliveries")
             wait_until(lambda: world.unsent() == 0, 10, "rows marked sent")
-        with world.engine.begin() as db:  # as if every confirm had been lost
-            db.execute(update(world.outbox_table).values(sent_at=None))
+        with world.engine.begin() as db:  # as if every confirm had been lost: rows as staged
+            for position, body in staged:
+                db.execute(
+                    update(t).where(t.c.position == position).values(sent_at=None, body=body)
+                )
         with running(world.relay().run):
             wait_until(lambda: consumed(world, "duplicate") >= 50, 30, "50 duplicates")
     assert world.effect_counts() == (50, 50)

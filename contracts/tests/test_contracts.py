@@ -17,11 +17,12 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from contracts.asyncapi import build_document, contract_id, render
-from contracts.bus.topology import SUBSCRIPTIONS
+from contracts.bus.topology import EVERY_PROCESS, SUBSCRIPTIONS
 from contracts.codec import REDACTED, ContractViolation, decode, encode, redact
 from contracts.envelope import EnvelopeSchema
 from contracts.events import CONTRACTS, Contract, sensitive_fields
 from contracts.examples import all_examples, load_example
+from contracts.humantext import HumanText
 
 ASYNCAPI_FILE = Path(__file__).resolve().parents[1] / "asyncapi.yaml"
 REGENERATE = "python -m contracts.asyncapi > contracts/asyncapi.yaml"
@@ -32,6 +33,31 @@ EXPECTED_SENSITIVE: dict[str, set[str]] = {
     "InvitationIssued": {"code"},
     "TwoFactorCodeRequested": {"code"},
     "PasswordResetRequested": {"reset_url"},
+}
+
+#: Every field of human text (names, titles, references): it refuses control characters, so
+#: that no consumer mails a line break into a header. Adding one here is a deliberate act.
+EXPECTED_HUMAN_TEXT: dict[str, set[str]] = {
+    "InvitationIssued": {"first_name", "last_name", "evaluation.ref", "evaluation.name"},
+    "AccountActivated": {"first_name", "last_name", "evaluation.ref", "evaluation.name"},
+    "TwoFactorCodeRequested": {"first_name"},
+    "PasswordResetRequested": {"first_name"},
+    "PasswordChanged": {"first_name"},
+    "CopySubmitted": {"first_name", "exam_title"},
+    "ExamStarted": {"evaluation_ref"},
+    "DeviceValidated": {"browser.name", "browser.version"},
+}
+
+#: what a coordinator typed to add a Bcc, and the other ways text can break a line
+CONTROL_TEXTS = {
+    "crlf": "Ada\r\nBcc: evil@example.com",
+    "lf": "Ada\nBcc: evil@example.com",
+    "final-lf": "Ada\n",
+    "tab": "Ada\tLovelace",
+    "nul": "Ada\x00",
+    "nel": "Ada\x85Bcc: evil@example.com",
+    "line-separator": "Ada\u2028Bcc: evil@example.com",
+    "paragraph-separator": "Ada\u2029Bcc: evil@example.com",
 }
 
 Body = dict[str, Any]
@@ -199,7 +225,7 @@ def test_channels_and_messages_match_the_contracts(committed: dict[str, Any]) ->
 def test_operations_match_producers_and_subscriptions(committed: dict[str, Any]) -> None:
     expected = {(c.producer, "send", contract_id(c)) for c in CONTRACTS}
     by_key = {(c.type, c.version): c for c in CONTRACTS}
-    for service, subscribed in SUBSCRIPTIONS.items():
+    for service, subscribed in (*SUBSCRIPTIONS.items(), *EVERY_PROCESS.items()):
         expected |= {(service, "receive", contract_id(by_key[key])) for key in subscribed}
     found = set()
     for name, operation in committed["operations"].items():
@@ -248,6 +274,22 @@ def test_sensitive_fields_are_marked_in_the_document(
     declared = sensitive_fields(contract.schema())
     assert declared == EXPECTED_SENSITIVE.get(contract.type, set())
     assert _marked_sensitive(committed, _data_schema(committed, contract)) == declared
+
+
+def _human_text_fields(schema: Schema, prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for name, field in schema.fields.items():
+        if isinstance(field, HumanText):
+            found.add(prefix + name)
+        inner = _nested_schema(field)
+        if inner is not None:
+            found |= _human_text_fields(inner, f"{prefix}{name}.")
+    return found
+
+
+@pytest.mark.parametrize("contract", CONTRACTS, ids=_ids)
+def test_names_and_titles_are_human_text(contract: Contract) -> None:
+    assert _human_text_fields(contract.schema()) == EXPECTED_HUMAN_TEXT.get(contract.type, set())
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=_ids)
@@ -322,6 +364,18 @@ def _wrong_type(name: str) -> Callable[[Body], Body]:
     return apply
 
 
+def _with_data(path: str, value: Any) -> Callable[[Body], Body]:
+    def apply(body: Body) -> Body:
+        *parents, last = path.split(".")
+        target = body["data"]
+        for part in parents:
+            target = target[part]
+        target[last] = value
+        return body
+
+    return apply
+
+
 ENVELOPE_MUTATIONS = (
     Mutation("unknown-event-type", _set("type", "InvitationExploded")),
     Mutation("wrong-producer", _other_producer),
@@ -342,6 +396,9 @@ def _data_mutations(contract: Contract) -> Iterator[Mutation]:
         yield Mutation(f"missing-data.{path}", _without_data(path))
     for name in schema.fields:
         yield Mutation(f"wrong-type-data.{name}", _wrong_type(name))
+    for path in sorted(EXPECTED_HUMAN_TEXT.get(contract.type, set())):
+        for kind, text in CONTROL_TEXTS.items():
+            yield Mutation(f"{kind}-in-data.{path}", _with_data(path, text))
 
 
 CASES = [

@@ -139,8 +139,9 @@ def test_prod_accepts_a_full_production_configuration() -> None:
 
 
 def test_prod_accepts_plain_amqp_too() -> None:
-    settings = ServiceSettings.from_env("invitations", production(BUS_URL="amqp://rabbit//"))
-    assert settings.bus_url == "amqp://rabbit//"
+    url = "amqp://nexam:pw@rabbit//"
+    settings = ServiceSettings.from_env("invitations", production(BUS_URL=url))
+    assert settings.bus_url == url
 
 
 @pytest.mark.parametrize(
@@ -186,3 +187,32 @@ def test_prod_reports_every_problem_at_once() -> None:
     message = str(refused.value)
     for setting in ("EXAMS_DATABASE_URL", "BUS_URL", "PUBLIC_URL"):
         assert setting in message
+
+
+@pytest.mark.parametrize(
+    "bus_url",
+    [
+        "amqp://guest:guest@rabbit.internal:5672//",
+        "amqps://guest:guest@rabbit.internal:5671/nexam",
+        "amqp://gu%65st:guest@rabbit.internal//",
+        # no credentials, or a user without a password: kombu fills in guest/guest
+        "amqp://rabbit.internal//",
+        "amqp://rabbit.internal:5672/nexam",
+        "amqp://nexam@rabbit.internal//",
+        "amqp://nexam:@rabbit.internal//",
+        # a fail-over list is as weak as its weakest address
+        "amqp://nexam:pw@rabbit-a.internal//;amqp://guest:guest@rabbit-b.internal//",
+    ],
+)
+def test_prod_refuses_the_brokers_default_guest_credentials(bus_url: str) -> None:
+    with pytest.raises(ConfigurationError, match="BUS_URL") as refused:
+        ServiceSettings.from_env("invitations", production(BUS_URL=bus_url))
+    assert "guest" in str(refused.value)
+    assert "rabbit" not in str(refused.value)  # no address, so no password, in the message
+
+
+@pytest.mark.parametrize("env", ["dev", "test"])
+def test_dev_and_test_may_use_the_guest_account(env: str) -> None:
+    url = "amqp://guest:guest@127.0.0.1:5672//"
+    settings = ServiceSettings.from_env("invitations", production(NEXAM_ENV=env, BUS_URL=url))
+    assert settings.bus_url == url

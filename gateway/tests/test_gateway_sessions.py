@@ -59,6 +59,11 @@ class FakeIdentity:
     def app(self) -> Flask:
         app = Flask("fake-identity")
 
+        @app.get("/internal/v1/sessions/ended")
+        def ended_sessions() -> Response:
+            # a gateway that starts catches up here: not what these tests watch
+            return jsonify({"sessions": []})
+
         @app.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
         def anything(path: str) -> Response:
             self.seen.append(

@@ -5,7 +5,8 @@ the contract tests fail while that copy differs from what this module produces.
 
 Payload schemas come from the marshmallow schemas through apispec, as JSON Schema (the
 OpenAPI 3.1 dialect, so ``null`` is a type). Nested schemas are referenced under
-``components/schemas``; fields marked sensitive carry ``x-sensitive: true``.
+``components/schemas``; fields marked sensitive carry ``x-sensitive: true`` (on the wire
+they are sealed: see ``contracts.sealing``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import EXCLUDE, Schema, fields
 
-from contracts.bus.topology import SUBSCRIPTIONS, Topology
+from contracts.bus.topology import EVERY_PROCESS, SUBSCRIPTIONS, Topology
 from contracts.envelope import EnvelopeSchema
 from contracts.events import CONTRACTS, Contract, contract_for
 from contracts.examples import load_example
@@ -59,7 +60,10 @@ def build_document(
             "description": (
                 "Events exchanged by the Nexam services on the topic exchange "
                 f"{Topology().events_exchange_name}, routed by <producer>.<EventName>. "
-                "Consumers ignore unknown payload fields, so additive changes keep the version."
+                "Consumers ignore unknown payload fields, so additive changes keep the version. "
+                "A field marked x-sensitive travels sealed (AES-256-GCM under the bus sealing "
+                "key, as the string sealed:v1:<key id>:<base64url>): its schema "
+                "describes the value once the consumer has opened it."
             ),
             "license": {
                 "name": "Apache-2.0",
@@ -204,6 +208,10 @@ def _operations(contracts: tuple[Contract, ...], subs: Subscriptions) -> dict[st
                 raise ValueError(f"{service} consumes {key}, which has no channel")
             consumers[key].append(service)
     operations: dict[str, Any] = {}
+    every_process: dict[str, list[str]] = {contract_id(c): [] for c in contracts}
+    for service, subscribed in EVERY_PROCESS.items():
+        for event_type, version in subscribed:
+            every_process[contract_id(contract_for(event_type, version))].append(service)
     for contract in contracts:
         key = contract_id(contract)
         operations[f"{contract.producer}.send.{key}"] = _operation(
@@ -211,18 +219,27 @@ def _operations(contracts: tuple[Contract, ...], subs: Subscriptions) -> dict[st
         )
         for service in consumers[key]:
             operations[f"{service}.receive.{key}"] = _operation(contract, "receive", service)
+        for service in every_process[key]:
+            operations[f"{service}.receive.{key}"] = _operation(
+                contract, "receive", service, every_process=True
+            )
     return operations
 
 
 def _operation(
-    contract: Contract, action: Literal["send", "receive"], service: str
+    contract: Contract,
+    action: Literal["send", "receive"],
+    service: str,
+    *,
+    every_process: bool = False,
 ) -> dict[str, Any]:
     key = contract_id(contract)
     verb = "publishes" if action == "send" else "consumes"
+    who = f"Every {service} process" if every_process else service
     operation: dict[str, Any] = {
         "action": action,
         "channel": {"$ref": f"#/channels/{key}"},
-        "summary": f"{service} {verb} {contract.type} v{contract.version}.",
+        "summary": f"{who} {verb} {contract.type} v{contract.version}.",
         "tags": [{"name": service}],
         "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
     }
@@ -231,6 +248,12 @@ def _operation(
     else:
         amqp = {"ack": True}
         operation["x-queue"] = Topology().queue(service).name
+    if every_process:
+        operation["description"] = (
+            "Each process binds a queue of its own, exclusive to its connection and deleted "
+            "with it, named <service>.<process>."
+        )
+        operation["x-queue"] = f"{Topology().queue_name(service)}.<process>"
     operation["bindings"] = {"amqp": {**amqp, "bindingVersion": AMQP_BINDING_VERSION}}
     return operation
 

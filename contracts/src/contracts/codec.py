@@ -102,21 +102,36 @@ def decode(body: Any) -> Event:
 
 
 def redact(body: dict[str, Any]) -> dict[str, Any]:
-    """A copy of an envelope safe to log: every sensitive field replaced."""
+    """A copy of an envelope safe to log or keep: every sensitive field replaced."""
     copy = dict(body)
     data = body.get("data")
     if not isinstance(data, dict):
         return copy
-    try:
-        contract = contract_for(str(body.get("type")), int(body.get("version", 0)))
-    except (LookupError, TypeError, ValueError):
+    paths = sensitive_paths(body)
+    if paths is None:
         copy["data"] = REDACTED
         return copy
     redacted = _deep_copy(data)
-    for dotted in sensitive_fields(_payload_schema(contract, strict=False)):
-        _blank(redacted, dotted.split("."))
+    for path in paths:
+        _blank(redacted, path)
     copy["data"] = redacted
     return copy
+
+
+def sensitive_paths(body: Any) -> list[list[str]] | None:
+    """The paths in ``data`` of the sensitive fields of the envelope ``body``'s contract;
+    None when it names no known contract."""
+    try:
+        contract = contract_for(str(body.get("type")), int(body.get("version", 0)))
+    except (AttributeError, LookupError, TypeError, ValueError):
+        return None
+    return _sensitive_paths(contract)
+
+
+@cache
+def _sensitive_paths(contract: Contract) -> list[list[str]]:
+    schema = _payload_schema(contract, strict=False)
+    return [dotted.split(".") for dotted in sorted(sensitive_fields(schema))]
 
 
 def event_id_of(body: Any) -> uuid.UUID | None:

@@ -2,6 +2,8 @@
 
 One marshmallow schema per (type, version). A field that carries a code or a token is
 marked ``sensitive`` in its metadata: it is redacted wherever an event is logged or shown.
+A field of human text (a name, a title) is a ``HumanText``: it refuses control characters, so
+a consumer dead-letters an event that would put a line break into an email header.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import builtins
 from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, fields, validate
+
+from contracts.humantext import HumanText
 
 LANGUAGES = ("en", "fr")
 
@@ -32,16 +36,16 @@ class EvaluationSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # an added field inside a nested object keeps the version
 
-    ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ref = HumanText(required=True, validate=validate.Length(min=1, max=100))
+    name = HumanText(required=True, validate=validate.Length(min=1, max=200))
 
 
 class BrowserSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    name = fields.String(required=True)
-    version = fields.String(required=True)
+    name = HumanText(required=True)
+    version = HumanText(required=True)
 
 
 class InvitationIssuedV1(Schema):
@@ -51,8 +55,8 @@ class InvitationIssuedV1(Schema):
     invitation_id = fields.UUID(required=True)
     institution_id = fields.UUID(required=True)
     email = _email()
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    first_name = HumanText(required=True, validate=validate.Length(min=1, max=100))
+    last_name = HumanText(required=True, validate=validate.Length(min=1, max=100))
     language = _language()
     evaluation = fields.Nested(EvaluationSchema, required=True)
     account_exists = fields.Boolean(required=True)
@@ -84,8 +88,8 @@ class InvitationRevokedV1(Schema):
 class AccountActivatedV1(Schema):
     account_id = fields.UUID(required=True)
     email = _email()
-    first_name = fields.String(required=True)
-    last_name = fields.String(required=True)
+    first_name = HumanText(required=True)
+    last_name = HumanText(required=True)
     language = _language()
     invitation_id = fields.UUID(required=True, allow_none=True)
     institution_id = fields.UUID(required=True, allow_none=True)
@@ -96,7 +100,7 @@ class AccountActivatedV1(Schema):
 class TwoFactorCodeRequestedV1(Schema):
     account_id = fields.UUID(required=True)
     email = _email()
-    first_name = fields.String(required=True)
+    first_name = HumanText(required=True)
     language = _language()
     purpose = fields.String(required=True, validate=validate.OneOf(("activation", "sign_in")))
     code = fields.String(required=True, metadata=SENSITIVE, validate=validate.Regexp(r"^\d{6}\Z"))
@@ -106,7 +110,7 @@ class TwoFactorCodeRequestedV1(Schema):
 class PasswordResetRequestedV1(Schema):
     account_id = fields.UUID(required=True)
     email = _email()
-    first_name = fields.String(required=True)
+    first_name = HumanText(required=True)
     language = _language()
     reset_url = fields.Url(required=True, require_tld=False, metadata=SENSITIVE)
     expires_at = _moment()
@@ -121,10 +125,22 @@ class PasswordResetAskedV1(Schema):
 class PasswordChangedV1(Schema):
     account_id = fields.UUID(required=True)
     email = _email()
-    first_name = fields.String(required=True)
+    first_name = HumanText(required=True)
     language = _language()
     reason = fields.String(required=True, validate=validate.OneOf(("change", "reset")))
     changed_at = _moment()
+
+
+class SessionsEndedV1(Schema):
+    """Sign-in sessions of one account ended before their 12 hours: `reason` is one of
+    `signed_out`, `password_change`, `password_reset`, `refresh_token_reused` (or a reason
+    added later: consumers must not refuse one they do not know). The gateway refuses the
+    access tokens of these sessions, whose `sid` claim is the session id, from then on."""
+
+    account_id = fields.UUID(required=True)
+    session_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    ended_at = _moment()
 
 
 class EmailDeliveredV1(Schema):
@@ -152,7 +168,7 @@ class ExamStartedV1(Schema):
     exam_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
     institution_id = fields.UUID(required=True)
-    evaluation_ref = fields.String(required=True)
+    evaluation_ref = HumanText(required=True)
     started_at = _moment()
     ends_at = _moment()
 
@@ -161,11 +177,11 @@ class CopySubmittedV1(Schema):
     copy_id = fields.UUID(required=True)
     attempt_id = fields.UUID(required=True)
     exam_id = fields.UUID(required=True)
-    exam_title = fields.String(required=True)
+    exam_title = HumanText(required=True)
     institution_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
     email = _email()
-    first_name = fields.String(required=True)
+    first_name = HumanText(required=True)
     language = _language()
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}\Z"))
     submitted_at = _moment()
@@ -210,6 +226,9 @@ CONTRACTS: tuple[Contract, ...] = (
              "if an active account has that address."),
     Contract("PasswordChanged", 1, "identity", PasswordChangedV1,
              "A password was changed or reset; the owner gets a notice."),
+    Contract("SessionsEnded", 1, "identity", SessionsEndedV1,
+             "Sign-in sessions ended (sign-out, password change or reset, a replayed refresh "
+             "token): every gateway process refuses their access tokens."),
     Contract("EmailDelivered", 1, "notifier", EmailDeliveredV1,
              "The mail relay accepted an email."),
     Contract("EmailFailed", 1, "notifier", EmailFailedV1,

@@ -19,6 +19,7 @@ from contracts.bus.consumer import AnyHandler, EventConsumer
 from contracts.bus.relay import Relay
 from contracts.bus.tables import INBOX, OUTBOX
 from contracts.bus.topology import Topology
+from contracts.sealing import Sealer
 from contracts.web.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class WorkerParts:
     handlers: Mapping[str, AnyHandler] = field(default_factory=dict)
     jobs: Sequence[PeriodicJob] = ()
     topology: Topology = field(default_factory=Topology)
+    #: opens the sealed fields of the events consumed
+    sealer: Sealer | None = None
 
 
 def configure_logging() -> None:
@@ -87,6 +90,7 @@ def run_worker(parts: WorkerParts, stop: threading.Event | None = None) -> None:
             parts.handlers,
             bus,
             parts.topology,
+            sealer=parts.sealer,
         )
         consumer.run_until(stop)
     stop.wait()
@@ -143,6 +147,7 @@ def run_service_worker(
             handlers=handlers or {},
             jobs=jobs,
             topology=Topology.for_namespace(settings.bus_namespace),
+            sealer=runtime.sealer,
         ),
         stop,
     )

@@ -6,14 +6,18 @@ from datetime import timedelta
 
 from flask import Flask
 
+from contracts.bus.connection import BusAddress
+from contracts.bus.topology import Topology
 from contracts.web.app import create_base_app
 from contracts.web.observability import ReadinessCheck
 from gateway.config import GatewaySettings
+from gateway.ended_sessions import TOKEN_LEEWAY, EndedSessions, install_ended_sessions_check
 from gateway.identity import IdentityClient
 from gateway.keys import SigningKey, load_signing_key
 from gateway.oauth import oauth_blueprint
 from gateway.proxy import ServiceProxy
 from gateway.ratelimit import install_rate_limits, limited_forwarding_blueprint
+from gateway.session_events import SessionEvents
 from gateway.sessions import CandidateTokens, sessions_blueprint
 from gateway.tokens import TokenMinter
 from gateway.views import install_cli, public_blueprint
@@ -41,6 +45,15 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     minter = TokenMinter(key, settings.token_issuer, settings.token_audience)
     identity = IdentityClient(settings.service_urls["identity"], minter, proxy)
     limits = install_rate_limits(app, settings, proxy, page_refusal=too_many_requests_page)
+    # an ended session's tokens are refused until the last of them has expired
+    ended = EndedSessions(timedelta(seconds=settings.access_token_seconds) + TOKEN_LEEWAY)
+    install_ended_sessions_check(app, ended)
+    session_events = SessionEvents(
+        BusAddress(settings.bus_url, settings.var_dir),
+        Topology.for_namespace(settings.bus_namespace),
+        ended,
+        lambda: identity.ended_sessions(ended.keep_for),
+    )
     app.extensions["nexam.gateway"] = {
         "settings": settings,
         "key": key,
@@ -48,6 +61,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         "proxy": proxy,
         "identity": identity,
         "limits": limits,
+        "ended_sessions": ended,
+        "session_events": session_events,
     }
     app.register_blueprint(oauth_blueprint(settings, minter, identity))
     # explicit routes, whatever the order: Werkzeug prefers them to public's catch-all
@@ -57,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     install_web(app, settings, proxy, identity, tokens, limits)
     app.register_blueprint(public_blueprint(settings, key, proxy))
     install_cli(app, settings, minter, timedelta(seconds=settings.access_token_seconds))
+    session_events.start()
     return app
 
 

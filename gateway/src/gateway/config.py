@@ -14,6 +14,7 @@ from contracts.web.settings import (
     PORTS,
     TOKEN_AUDIENCE,
     ConfigurationError,
+    production_bus_problems,
 )
 
 SERVICES = ("identity", "invitations", "notifier", "exams", "devicecheck")
@@ -50,6 +51,9 @@ class GatewaySettings:
     support_email: str
     terms_version: str
     privacy_version: str
+    #: the bus the gateway hears SessionsEnded on, as the services name it
+    bus_url: str
+    bus_namespace: str
 
     @property
     def token_issuer(self) -> str:
@@ -73,6 +77,9 @@ class GatewaySettings:
         public_url = env_vars.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         if env == "prod" and not public_url.startswith("https://"):
             raise ConfigurationError("PUBLIC_URL must be https://")
+        bus_url = env_vars.get("BUS_URL", "filesystem://")
+        if env == "prod" and production_bus_problems(bus_url):
+            raise ConfigurationError("; ".join(production_bus_problems(bus_url)))
         previous = env_vars.get("GATEWAY_PREVIOUS_PUBLIC_KEYS", "")
         limits = {
             name: _rate_limit(env_vars, name, default)
@@ -110,6 +117,8 @@ class GatewaySettings:
             # the same names and defaults as identity's, which asks for these versions
             terms_version=env_vars.get("TERMS_VERSION", "2026-09-01"),
             privacy_version=env_vars.get("PRIVACY_VERSION", "2026-09-01"),
+            bus_url=bus_url,
+            bus_namespace=env_vars.get("BUS_NAMESPACE", ""),
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: how long the gateway's own token for calling identity lives
 SERVICE_TOKEN_LIFETIME = timedelta(seconds=60)
+#: how long the gateway waits for identity's list of the sessions ended lately
+LIST_TIMEOUT_SECONDS = 10.0
 
 
 class IdentityClient:
@@ -37,6 +39,26 @@ class IdentityClient:
             amr=["service"],
             lifetime=SERVICE_TOKEN_LIFETIME,
         )
+
+    def ended_sessions(self, within: timedelta) -> list[tuple[str, datetime]]:
+        """The sessions identity ended in the last ``within``, as (session id, when). Raises
+        ``requests.RequestException`` or ``ValueError`` without a usable answer."""
+        answer = self.proxy.http.get(
+            f"{self.base_url}/internal/v1/sessions/ended",
+            params={"within_seconds": max(1, int(within.total_seconds()))},
+            headers={"Authorization": f"Bearer {self.service_token()}"},
+            # the thread that asks also reads the bus: it must not wait long
+            timeout=(self.proxy.timeout[0], LIST_TIMEOUT_SECONDS),
+            allow_redirects=False,
+        )
+        answer.raise_for_status()
+        try:
+            return [
+                (str(uuid.UUID(item["session_id"])), _moment(item["ended_at"]))
+                for item in answer.json()["sessions"]
+            ]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"identity's list of ended sessions is not usable: {exc}") from None
 
     def post(self, path: str, body: Mapping[str, Any], caller: Request) -> requests.Response:
         """POST ``body`` as JSON to identity's ``path`` on behalf of ``caller``. Raises an
@@ -73,3 +95,8 @@ class IdentityClient:
         except requests.RequestException as exc:
             log.warning("POST %s to identity failed: %s", path, exc)
             raise ApiError(502, "bad_gateway", "Sign-in gave no valid answer.") from None
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

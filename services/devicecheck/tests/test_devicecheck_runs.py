@@ -518,6 +518,29 @@ def test_only_a_candidate_token_naming_an_account_is_accepted(world: DeviceCheck
     assert answers["not an account"].json["message"] == "Ce jeton ne désigne aucun compte."
 
 
+def test_a_browser_named_with_a_control_character_is_a_422_naming_the_field(
+    world: DeviceCheckWorld,
+) -> None:
+    ada = world.candidate()
+    check_id = world.start(ada)["id"]
+
+    answers = {
+        field: world.client.put(
+            f"{PREFIX}/{check_id}",
+            json=results(browser={field: "131\r\nBcc: evil@example.com"}),
+            headers=ada.headers,
+        )
+        for field in ("name", "version")
+    }
+
+    for field, answer in answers.items():
+        assert answer.status_code == 422, (field, answer.json)
+        assert answer.json["errors"]["json"] == {
+            "browser": {field: ["Control characters such as line breaks or tabs are not allowed."]}
+        }
+    assert world.stored_run(check_id).judged_at is None
+
+
 def test_a_report_that_does_not_follow_the_schema_is_a_422(world: DeviceCheckWorld) -> None:
     ada = world.candidate()
     check_id = world.start(ada)["id"]

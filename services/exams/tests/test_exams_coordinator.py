@@ -152,6 +152,26 @@ def test_an_invalid_exam_is_refused_and_nothing_is_created(world: ExamsWorld) ->
     assert listed.json["exams"] == []
 
 
+def test_a_title_or_name_with_a_control_character_is_422_naming_the_field(
+    world: ExamsWorld,
+) -> None:
+    world.put_evaluation()
+    for text in ("Final\r\nBcc: evil@example.com", "Final\texam", "Final\u2028exam"):
+        exam = world.create_exam(title=text)
+        renamed = world.put_evaluation(name=text)
+
+        for answer, field in ((exam, "title"), (renamed, "name")):
+            assert answer.status_code == 422, (text, field)
+            assert answer.json["error"] == "validation_error"
+            assert answer.json["errors"]["json"] == {
+                field: ["Control characters such as line breaks or tabs are not allowed."]
+            }
+    evaluation = world.client.get(
+        f"/api/v1/evaluations/{EVALUATION['ref']}", headers=world.coordinator()
+    )
+    assert (evaluation.json["name"], evaluation.json["exams"]) == (EVALUATION["name"], [])
+
+
 def test_bodies_that_are_not_json_and_bad_references_are_refused(world: ExamsWorld) -> None:
     not_json = world.client.put(
         "/api/v1/evaluations/X1",

@@ -4,6 +4,7 @@ signed like the gateway's, and the one-time codes and links read back from the o
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from contracts.codec import decode
 from contracts.codes import new_code
 from contracts.envelope import Event
 from contracts.examples import load_example
+from contracts.sealing import open_sensitive
 from contracts.testing.tokens import TestTokens
 from contracts.web.migrations import upgrade
 from contracts.web.settings import ServiceSettings
@@ -142,10 +144,15 @@ class IdentityWorld:
     # -- events ------------------------------------------------------------------------------
 
     def events(self, event_type: str | None = None) -> list[Event]:
-        """The events in the outbox, decoded as a consumer would, oldest first."""
+        """The events in the outbox, opened and decoded as a consumer would, oldest first."""
         with self.engine.connect() as db:
             bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
-        return [decode(b) for b in bodies if event_type is None or b["type"] == event_type]
+        sealer = self.app.extensions["nexam.runtime"].sealer
+        return [
+            decode(open_sensitive(b, sealer))
+            for b in bodies
+            if event_type is None or b["type"] == event_type
+        ]
 
     def codes(self, email: str, purpose: str) -> list[str]:
         """Every one-time code emailed to ``email`` for ``purpose``, oldest first."""
@@ -181,26 +188,82 @@ class IdentityWorld:
         language: str = "en",
         evaluation: dict[str, str] | None = None,
         days: int = 30,
+        at: datetime | None = None,
     ) -> Invitation:
         """InvitationIssued handled as identity's consumer does, with a fresh code."""
-        example = load_example("InvitationIssued")
+        invitation = self.new_invitation(email, evaluation)
+        self.handle(
+            self.issued(
+                invitation,
+                first_name=first_name,
+                last_name=last_name,
+                language=language,
+                days=days,
+                at=at,
+            )
+        )
+        return invitation
+
+    @staticmethod
+    def new_invitation(
+        email: str = "ada@example.org", evaluation: dict[str, str] | None = None
+    ) -> Invitation:
+        """An invitation with a fresh code, not announced yet."""
         evaluation = evaluation or {"ref": "MATH101-FINAL-2026", "name": "Mathematics 101"}
-        invitation = Invitation(uuid.uuid4(), uuid.uuid4(), email, new_code(), evaluation)
+        return Invitation(uuid.uuid4(), uuid.uuid4(), email, new_code(), evaluation)
+
+    @staticmethod
+    def resent(invitation: Invitation) -> Invitation:
+        """The same invitation with the new code a resend gives it."""
+        return dataclasses.replace(invitation, code=new_code())
+
+    def issued(
+        self,
+        invitation: Invitation,
+        *,
+        first_name: str = "Ada",
+        last_name: str = "Lovelace",
+        language: str = "en",
+        days: int = 30,
+        at: datetime | None = None,
+    ) -> Event:
+        """The InvitationIssued that announces ``invitation`` and its code; ``at`` is when it
+        occurred (the golden example's moment if not given)."""
+        example = load_example("InvitationIssued")
         example["id"] = str(uuid.uuid4())
         example["correlation_id"] = example["id"]
+        if at is not None:
+            example["occurred_at"] = at.isoformat()
         example["data"].update(
             invitation_id=str(invitation.id),
             institution_id=str(invitation.institution_id),
-            email=email,
+            email=invitation.email,
             first_name=first_name,
             last_name=last_name,
             language=language,
-            evaluation=evaluation,
+            evaluation=invitation.evaluation,
             code=invitation.code,
             expires_at=(self.clock() + timedelta(days=days)).isoformat(),
         )
-        self.handle(decode(example))
-        return invitation
+        return decode(example)
+
+    @staticmethod
+    def closed(invitation: Invitation, event_type: str, *, at: datetime) -> Event:
+        """CodeExpired or InvitationRevoked for ``invitation``, occurred at ``at``."""
+        example = load_example(event_type)
+        example["id"] = str(uuid.uuid4())
+        example["correlation_id"] = example["id"]
+        example["occurred_at"] = at.isoformat()
+        moment = "expired_at" if event_type == "CodeExpired" else "revoked_at"
+        example["data"].update(
+            {
+                "invitation_id": str(invitation.id),
+                "institution_id": str(invitation.institution_id),
+                "email": invitation.email,
+                moment: at.isoformat(),
+            }
+        )
+        return decode(example)
 
     def deliver_own_events(self) -> None:
         """The events identity sends itself (a reset link asked for), handled once each as
@@ -213,9 +276,12 @@ class IdentityWorld:
     def handle(self, event: Event) -> None:
         """Run identity's handler for ``event`` as its consumer does."""
         with self.sessions() as session, session.begin():
-            handlers(self.context.code_key, self.clock, public_url=self.context.public_url)[
-                event.type
-            ](session, event)
+            handlers(
+                self.context.code_key,
+                self.clock,
+                public_url=self.context.public_url,
+                outbox=self.context.outbox,
+            )[event.type](session, event)
 
     # -- activation --------------------------------------------------------------------------
 

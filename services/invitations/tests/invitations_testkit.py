@@ -3,6 +3,8 @@ injected clock, a coordinator of a fresh institution, and looks into the outbox.
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.envelope import Event
+from contracts.sealing import open_sensitive
 from contracts.testing.tokens import TestTokens
 from contracts.web.migrations import upgrade
 from invitations import create_app
@@ -71,15 +74,45 @@ class InvitationsWorld:
         return self.tokens.header(institution=institution or self.institution, **kwargs)
 
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
-        """Bodies of the events in the outbox, oldest first."""
+        """Bodies of the events in the outbox, oldest first, their sealed fields opened as
+        a consumer opens them."""
         with self.engine.connect() as db:
             bodies = db.scalars(select(outbox.c.body).order_by(outbox.c.position)).all()
-        return [b for b in bodies if event_type is None or b["type"] == event_type]
+        sealer = self.app.extensions["nexam.runtime"].sealer
+        return [
+            open_sensitive(b, sealer)
+            for b in bodies
+            if event_type is None or b["type"] == event_type
+        ]
 
     def handle(self, event: Event) -> None:
         """Run the service's handler for ``event`` as the consumer does."""
         with self.sessions() as session, session.begin():
             handlers(self.issuer, self.clock)[event.type](session, event)
+
+
+#: what starts a formula (OWASP), and what a spreadsheet may split a line on
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def formula_cells(text: str) -> list[str]:
+    """The cells of CSV ``text`` that would start a formula, when it is read with each
+    separator, by a reader that honours quotes and by one that ignores them."""
+    found = []
+    for separator in SEPARATORS:
+        for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_NONE):
+            lines = io.StringIO(text, newline="")
+            for row in csv.reader(lines, delimiter=separator, quoting=quoting):
+                found += [cell for cell in row if starts_a_formula(cell)]
+    return found
+
+
+def starts_a_formula(cell: str) -> bool:
+    # a cell of nothing but a line end is the end of a line that a reader splitting on the
+    # wrong separator took into a quoted field: nothing there to run
+    start = cell.lstrip(" ")
+    return start.startswith(FORMULA_STARTS) and not start.isspace()
 
 
 W = TypeVar("W", bound=InvitationsWorld)

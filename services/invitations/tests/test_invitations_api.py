@@ -239,6 +239,33 @@ def test_each_invalid_body_is_422_and_issues_nothing(world: World) -> None:
     assert world.events() == []
 
 
+#: a coordinator rewriting the email the platform sends under its own name
+HEADER_INJECTION = "Ada\r\nBcc: evil@example.com"
+
+
+CONTROL_TEXTS = [HEADER_INJECTION, "Ada\nLovelace", "Ada\tLovelace", "Ada\u2028Bcc: x@example.com"]
+
+
+def test_a_control_character_in_human_text_is_422_naming_the_field(world: World) -> None:
+    for text in CONTROL_TEXTS:
+        answers = {
+            ("first_name",): world.invite(first_name=text),
+            ("last_name",): world.invite(last_name=text),
+            ("evaluation", "name"): world.invite(evaluation={"ref": "MATH101", "name": text}),
+            ("evaluation", "ref"): world.invite(evaluation={"ref": text, "name": "Maths"}),
+        }
+
+        for (name, *inner), answer in answers.items():
+            assert answer.status_code == 422, (text, name)
+            body = answer.get_json()
+            assert body["error"] == "validation_error"
+            errors = body["errors"]["json"]
+            assert list(errors) == [name]
+            messages = errors[name][inner[0]] if inner else errors[name]
+            assert messages == ["Control characters such as line breaks or tabs are not allowed."]
+    assert world.events() == []
+
+
 def test_a_body_that_is_not_json_is_refused(world: World) -> None:
     response = world.client.post(
         "/api/v1/invitations", data="email=a@example.org", headers=world.auth()

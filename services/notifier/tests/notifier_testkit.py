@@ -37,6 +37,7 @@ from notifier.config import NotifierSettings, load_notifier_settings
 from notifier.delivery import Delivery
 from notifier.domain import RetryPolicy
 from notifier.handlers import handlers
+from notifier.sealed_mime import mime_sealer
 from notifier.sender import MailSender, OutgoingMail, SmtpSender
 
 MAIL_FROM = "Nexam <no-reply@nexam.test>"
@@ -293,6 +294,7 @@ class Notifier:
             "outbox": self.outbox,
             "envelope_from": self.settings.smtp.envelope_sender,
             "clock": self.clock,
+            "sealer": mime_sealer(self.settings.service),
             "retry": RetryPolicy(),
             "batch_size": 50,
         }

@@ -92,7 +92,7 @@ def test_production_refuses_a_password_over_plain_smtp(tmp_path: Path) -> None:
                 tmp_path,
                 NEXAM_ENV="prod",
                 NOTIFIER_DATABASE_URL="postgresql+psycopg://nexam@db/notifier",
-                BUS_URL="amqps://nexam@rabbit/",
+                BUS_URL="amqps://nexam:broker-secret@rabbit/",
                 PUBLIC_URL="https://exams.example.org",
                 SMTP_USERNAME="nexam",
                 SMTP_PASSWORD="secret",

@@ -51,6 +51,13 @@ def notifier(
     service.close()
 
 
+#: the headers of every email, each once
+HEADERS = (
+    "From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+    "Content-Language", "Auto-Submitted",
+)  # fmt: skip
+
+
 def no_secret_anywhere(row: dict[str, Any], *secrets: str) -> bool:
     stored = " ".join(str(value) for value in row.values())
     return not any(secret in stored for secret in secrets)
@@ -96,6 +103,35 @@ def test_an_invitation_becomes_one_email_in_the_candidates_language(
     assert delivered["correlation_id"] == issued.correlation_id
     assert decode(delivered).type == "EmailDelivered"  # valid against its contract
     assert CODE not in str(notifier.published())
+
+
+def test_a_line_break_in_a_name_adds_no_header_and_no_recipient(
+    notifier: Notifier, smtp: SmtpServer
+) -> None:
+    # the contracts refuse such a name; this event skips them, as a bug upstream might
+    issued = invitation(
+        email="ada@example.org",
+        first_name="Ada\r\nBcc: evil@example.com",
+        last_name="Lovelace\nSubject: Your account is suspended",
+        evaluation="Maths\u2028Cc: other@example.com",
+    )
+    notifier.handle(issued)
+    sender = notifier.smtp_sender()
+
+    report = deliver_due(notifier.delivery(sender))
+    sender.close()
+
+    assert report.delivered == 1
+    (received,) = smtp.received
+    assert received.rcpt_tos == ("ada@example.org",)
+    message = received.message
+    assert message["Bcc"] is None and message["Cc"] is None
+    assert message.get_all("Subject") == ["Invitation to Nexam"]
+    assert [a.addr_spec for a in message["To"].addresses] == ["ada@example.org"]
+    assert message["To"].addresses[0].display_name == (
+        "Ada Bcc: evil@example.com Lovelace Subject: Your account is suspended"
+    )
+    assert sorted(message.keys()) == sorted(HEADERS)
 
 
 def test_a_redelivered_event_makes_one_email(notifier: Notifier, smtp: SmtpServer) -> None:

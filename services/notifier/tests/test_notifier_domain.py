@@ -11,10 +11,12 @@ import pytest
 from notifier_testkit import event, invitation
 
 from notifier.domain import (
+    CODE_ENDING_EVENTS,
     EMAIL_EVENTS,
     REDACTED,
     ROUTINE,
     URGENT,
+    KnownInvitation,
     Links,
     RelayUnavailable,
     RetryPolicy,
@@ -47,10 +49,12 @@ def test_each_event_that_leads_to_email_has_its_template(event_type: str, kind: 
     assert plan.recipient == event(event_type).data["email"]
 
 
-def test_every_subscription_of_the_notifier_leads_to_an_email() -> None:
+def test_every_subscription_of_the_notifier_leads_to_an_email_or_ends_a_code() -> None:
     from contracts.bus import SUBSCRIPTIONS
 
-    assert {t for t, _v in SUBSCRIPTIONS["notifier"]} == set(EMAIL_EVENTS)
+    subscribed = {t for t, _v in SUBSCRIPTIONS["notifier"]}
+    assert subscribed == set(EMAIL_EVENTS) | set(CODE_ENDING_EVENTS)
+    assert not set(EMAIL_EVENTS) & set(CODE_ENDING_EVENTS)
 
 
 def test_an_event_without_email_is_refused() -> None:
@@ -226,3 +230,25 @@ def test_an_address_the_relay_cannot_carry_is_permanent() -> None:
 
     assert failure.permanent
     assert not failure.relay_down
+
+
+# -- the order of an invitation's events --------------------------------------------------------
+
+
+def test_only_the_latest_code_of_an_invitation_is_emailed_in_any_order() -> None:
+    first, expired, resent = (datetime(2026, 3, 2, hour, tzinfo=UTC) for hour in (9, 10, 11))
+    for known in (
+        KnownInvitation().issued(first).closed(expired).issued(resent),
+        KnownInvitation().issued(resent).closed(expired).issued(first),
+        KnownInvitation().closed(expired).issued(resent).issued(first),
+    ):
+        assert (known.emails(first), known.emails(resent)) == (False, True)
+        assert known.ends_latest_code(expired) is False
+
+
+def test_a_code_ended_at_the_moment_it_was_issued_stays_dead() -> None:
+    moment = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    known = KnownInvitation().issued(moment).closed(moment)
+
+    assert known.emails(moment) is False
+    assert known.ends_latest_code(moment) is True

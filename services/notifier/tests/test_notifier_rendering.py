@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 
 import pytest
 from notifier_testkit import event, invitation
 
 from contracts.envelope import Event
+from contracts.sealing import Sealer
 from notifier.domain import EMAIL_EVENTS, REDACTED, Links, plan_email
 from notifier.mail import Composer, Sender, build_message
 from notifier.rendering import Brand, EmailRenderer, RenderedEmail, long_date, long_moment
+from notifier.sealed_mime import open_message
 
 BRAND = Brand("Nexam", "help@nexam.test", "https://exams.example.org")
 CODE = "7KQ2-M9XD-4PRT-WZ3H"
@@ -245,12 +247,16 @@ def test_the_redacted_invitation_keeps_everything_else(renderer: EmailRenderer) 
 
 
 def test_the_message_has_both_parts_and_the_headers() -> None:
-    composer = Composer.create(BRAND, Sender("Équipe Nexam <no-reply@nexam.test>", "nexam.test"))
+    sealer = Sealer(b"k" * 32)
+    sender = Sender("Équipe Nexam <no-reply@nexam.test>", "nexam.test")
+    composer = Composer.create(BRAND, sender, sealer)
     source = invitation(language="fr", email="amelie@example.org", first_name="Amélie")
 
     values = composer.outgoing(source, datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
 
-    message = message_from_bytes(values["mime"], policy=policy.default)
+    assert CODE.encode() not in values["mime"]  # kept sealed until it is sent
+    mime = open_message(sealer, values["mime"], source.id)
+    message = message_from_bytes(mime, policy=policy.default)
     assert message["Subject"] == "Invitation à Nexam"
     assert message["Message-ID"] == f"<{source.id}@nexam.test>"
     assert message["To"] == "Amélie Lovelace <amelie@example.org>"
@@ -263,7 +269,7 @@ def test_the_message_has_both_parts_and_the_headers() -> None:
     assert text is not None and html is not None
     assert CODE in text.get_content() and "Bonjour Amélie," in text.get_content()
     assert CODE in html.get_content()
-    assert values["mime"].isascii()  # quoted-printable and encoded words: any relay takes it
+    assert mime.isascii()  # quoted-printable and encoded words: any relay takes it
     assert values["status"] == "queued" and values["recipient_key"] == "amelie@example.org"
 
 
@@ -280,3 +286,34 @@ def test_an_international_address_is_written_as_utf8() -> None:
     )
 
     assert "José Lovelace <josé@exemple.fr>" in raw.decode()
+
+
+LINE_BREAKERS = ["\r\n", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029", "\t", "\0"]
+
+
+@pytest.mark.parametrize("email", ["ada@example.org", "adà@exemple.fr"])
+@pytest.mark.parametrize("breaker", LINE_BREAKERS, ids=[repr(b) for b in LINE_BREAKERS])
+def test_no_name_or_subject_can_break_a_header_line(breaker: str, email: str) -> None:
+    injected = f"Ada{breaker}Bcc: evil@example.com"
+    # the contracts refuse such a name; this event skips them, as a bug upstream might
+    plan = plan_email(invitation(email=email, first_name=injected), Links("https://x"))
+    rendered = EmailRenderer(BRAND).render(plan)
+    tampered = RenderedEmail(injected, rendered.text, rendered.html, rendered.redacted_text)
+
+    raw = build_message(
+        plan,
+        tampered,
+        sender=Sender("Nexam <no-reply@nexam.test>", "nexam.test"),
+        message_id=f"<{uuid.uuid4()}@nexam.test>",
+        date=datetime.now(UTC),
+    )
+
+    message = message_from_string(raw.decode("utf-8"), policy=policy.default)
+    assert sorted(message.keys()) == sorted(
+        ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+         "Content-Language", "Auto-Submitted"]
+    )  # fmt: skip
+    assert [a.addr_spec for a in message["To"].addresses] == [email]
+    assert [a.addr_spec for a in message["From"].addresses] == ["no-reply@nexam.test"]
+    assert message["Subject"] == "Ada Bcc: evil@example.com"
+    assert message["To"].addresses[0].display_name == "Ada Bcc: evil@example.com Lovelace"

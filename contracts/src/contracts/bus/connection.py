@@ -29,7 +29,9 @@ class BusAddress:
         path = urlparse(self.url).path
         return Path(path) if path not in ("", "/") else self.var_dir / "bus"
 
-    def connect(self) -> Connection:
+    def connect(self, *, polling_interval: float = 0.05) -> Connection:
+        """``polling_interval``: how often the filesystem transport looks for new messages
+        (a consumer that may take longer to notice them polls less)."""
         if self.is_filesystem:
             TRANSPORT_ALIASES.setdefault("nexamfs", FILESYSTEM_TRANSPORT)
             data = self.folder / "data"
@@ -42,7 +44,7 @@ class BusAddress:
                     "data_folder_out": str(data),
                     "control_folder": str(self.folder / "control"),
                     "processing_folder": str(self.folder / "processing"),
-                    "polling_interval": 0.05,
+                    "polling_interval": polling_interval,
                 },
             )
         return Connection(

@@ -8,11 +8,14 @@ one transaction, so a busy queue costs one commit per batch rather than one per 
 anything in a batch fails, its messages are handled again one at a time so that one bad
 message is isolated and the others go through.
 
-A message that fails validation is dead-lettered at once. A handler that raises is retried by
-republishing the message at the tail of the queue (so it never blocks the messages behind it)
-and dead-lettered after ``max_attempts``. The same rules hold on RabbitMQ and on the
+Fields marked sensitive arrive sealed and are opened before validation, so handlers see them
+in clear. A message that fails validation is dead-lettered at once. A handler that raises is
+retried by republishing the message at the tail of the queue (so it never blocks the messages
+behind it) and dead-lettered after ``max_attempts``. The same rules hold on RabbitMQ and on the
 filesystem transport; on RabbitMQ the quorum queue's delivery limit also catches a message
-that keeps killing its consumer outright.
+that keeps killing its consumer outright (the broker moves it as it is, its secrets sealed).
+What the consumer dead-letters has its sensitive fields redacted: a dead queue keeps no
+secret, not even a sealed one.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.bus.connection import BusAddress
 from contracts.bus.metrics import bus_metrics
 from contracts.bus.topology import Topology
-from contracts.codec import ContractViolation, decode
+from contracts.codec import ContractViolation, decode, redact
 from contracts.envelope import Event
+from contracts.sealing import Sealer, open_sensitive
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         max_attempts: int = 5,
         batch_size: int = 50,
         linger: float = 0.01,
+        sealer: Sealer | None = None,
     ) -> None:
         self.service = service
         self.sessions = sessions
@@ -83,6 +88,7 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
         self.max_attempts = max_attempts
         self.batch_size = batch_size
         self.linger = linger
+        self.sealer = sealer
         self.connection: Connection = bus.connect()
         self._metrics = bus_metrics()
         self._pause = threading.Event()
@@ -153,7 +159,7 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
             self._dead_letter(message, raw, "not a JSON message", event_type="?")
             return
         try:
-            event = decode(body)
+            event = decode(open_sensitive(body, self.sealer) if isinstance(body, dict) else body)
         except ContractViolation as exc:
             reason = f"contract violation: {exc} {exc.errors or ''}".strip()
             self._dead_letter(message, raw, reason, event_type=str(body.get("type", "?")))
@@ -315,7 +321,7 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
             }
         )
         Producer(message.channel).publish(
-            raw,
+            _redacted(raw),
             exchange=self.topology.dead_exchange,
             routing_key=self.service,
             headers=headers,
@@ -333,6 +339,16 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
             "message_id": message.properties.get("message_id"),
             "retry": False,
         }
+
+
+def _redacted(raw: Any) -> Any:
+    """The body of a message with its sensitive fields replaced; one that is not an
+    envelope is passed on as it came (no producer of ours wrote it)."""
+    try:
+        body = json.loads(raw)
+    except (TypeError, ValueError):
+        return raw
+    return json.dumps(redact(body)) if isinstance(body, dict) else raw
 
 
 def note_receipt(session: Session, event: Event) -> None:

@@ -17,6 +17,7 @@ import fcntl
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -58,17 +59,30 @@ class Channel(filesystem.Channel):  # type: ignore[misc]
     def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
         """kombu's version truncates the table when two processes create it at once and
         lets readers see it half written; here one writer at a time rewrites it whole."""
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._rewrite_table(
+            exchange, lambda table: table if binding in table else [binding, *table]
+        )
+
+    def drop_queue(self, exchange: str, queue: str) -> int:
+        """Unbind ``queue`` from ``exchange`` whatever its routing keys and delete the
+        messages waiting in it, for a queue whose consumer is gone for good; returns how
+        many messages were deleted."""
+        self._rewrite_table(exchange, lambda table: [b for b in table if b.queue != queue])
+        return int(self._purge(queue))
+
+    def _rewrite_table(self, exchange: str, change: Callable[[list[Any]], list[Any]]) -> None:
         table_file = self._exchange_file(exchange)
         self.control_folder.mkdir(parents=True, exist_ok=True)
-        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
         with open(f"{table_file}.lock", "ab") as guard:
             fcntl.flock(guard, fcntl.LOCK_EX)
             table = self.get_table(exchange)
-            if binding in table:
+            changed = change(table)
+            if changed == table:
                 return
             partial = f"{table_file}.{os.getpid()}.partial"
             with open(partial, "wb") as f:
-                f.write(dumps([binding, *table]).encode())
+                f.write(dumps(changed).encode())
             os.replace(partial, table_file)
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:

@@ -1,4 +1,6 @@
-"""Writing events in the same database transaction as the state change they announce."""
+"""Writing events in the same database transaction as the state change they announce.
+A field marked sensitive is sealed before the row is written (DESIGN section 5): an outbox
+with no sealer refuses an event that holds one, rather than store it in clear."""
 
 from __future__ import annotations
 
@@ -10,14 +12,16 @@ from sqlalchemy import MetaData, Table, insert
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import outbox_table
-from contracts.codec import encode
+from contracts.codec import ContractViolation, encode
 from contracts.envelope import Event
+from contracts.sealing import Sealer, carries_secret, seal_sensitive
 
 
 class Outbox:
-    def __init__(self, metadata: MetaData, producer: str) -> None:
+    def __init__(self, metadata: MetaData, producer: str, *, sealer: Sealer | None = None) -> None:
         self.table: Table = outbox_table(metadata)
         self.producer = producer
+        self.sealer = sealer
 
     def add(
         self,
@@ -58,10 +62,19 @@ class Outbox:
             {
                 "event_id": event.id,
                 "routing_key": event.routing_key,
-                "body": encode(event),
+                "body": self._sealed(encode(event)),
                 "created_at": now,
             }
             for event in staged
         ]
         session.execute(insert(self.table), rows)
         return staged
+
+    def _sealed(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.sealer is not None:
+            return seal_sensitive(body, self.sealer)
+        if carries_secret(body):
+            raise ContractViolation(
+                f"{body['type']} holds a sensitive field: this outbox needs a sealer"
+            )
+        return body

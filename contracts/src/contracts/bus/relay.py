@@ -1,6 +1,9 @@
 """The outbox relay: publishes staged events with publisher confirms and marks a row sent
 only once the broker has acknowledged it. Rows are claimed with ``FOR UPDATE SKIP LOCKED``,
-so several relays can share one PostgreSQL outbox (SQLite has one writer at a time anyway)."""
+so several relays can share one PostgreSQL outbox (SQLite has one writer at a time anyway).
+
+Marking a row sent also redacts its sealed fields (DESIGN section 5): once the broker has the
+event, the outbox keeps no secret, not even a sealed one that a stolen key would open."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kombu import Connection, Producer
 from sqlalchemy import Connection as DbConnection
-from sqlalchemy import Engine, Table, delete, func, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, update
 
 from contracts.bus.confirms import (
     BatchConfirmer,
@@ -25,10 +29,20 @@ from contracts.bus.confirms import (
 from contracts.bus.connection import BusAddress
 from contracts.bus.metrics import bus_metrics
 from contracts.bus.topology import Topology
+from contracts.codec import REDACTED, redact, sensitive_paths
+from contracts.events import CONTRACTS
+from contracts.sealing import carries_secret
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+#: (routing key, paths of the sensitive fields) of each contract that has any
+_SENSITIVE = [
+    (c.routing_key, paths)
+    for c in CONTRACTS
+    if (paths := sensitive_paths({"type": c.type, "version": c.version}))
+]
 
 
 def utcnow() -> datetime:
@@ -86,17 +100,57 @@ class Relay:
             for row in confirmed:
                 self._metrics.published.labels(self.producer, row.body["type"]).inc()
             if confirmed:
-                self._mark_sent(db, [r.position for r in confirmed])
+                self._mark_sent(db, confirmed)
         if failure is not None:
             raise failure
         return len(confirmed)
 
-    def _mark_sent(self, db: DbConnection, positions: Sequence[int]) -> None:
-        db.execute(
-            update(self.outbox)
-            .where(self.outbox.c.position.in_(positions))
-            .values(sent_at=self.clock())
-        )
+    def _mark_sent(self, db: DbConnection, rows: Sequence[Any]) -> None:
+        """``rows``: the claimed rows the broker acked (``position`` and ``body``)."""
+        now = self.clock()
+        t = self.outbox
+        secret = {r.position: r.body for r in rows if carries_secret(r.body)}
+        plain = [r.position for r in rows if r.position not in secret]
+        if plain:
+            db.execute(update(t).where(t.c.position.in_(plain)).values(sent_at=now))
+        if secret:
+            db.execute(
+                update(t)
+                .where(t.c.position == bindparam("_position"))
+                .values(sent_at=now, body=bindparam("_body")),
+                [{"_position": p, "_body": redact(body)} for p, body in secret.items()],
+            )
+
+    def redact_sent(self, batch_size: int = 500) -> int:
+        """Redact the rows already sent that still hold a sensitive value (written before
+        sealing existed); return how many. Run once by each relay, then never needed."""
+        t = self.outbox
+        done = 0
+        for key, paths in _SENSITIVE:
+            holding = [
+                t.c.body[("data", *path)].as_string().is_not(None)
+                & (t.c.body[("data", *path)].as_string() != REDACTED)
+                for path in paths
+            ]
+            while True:
+                with self.engine.begin() as db:
+                    rows = db.execute(
+                        select(t.c.position, t.c.body)
+                        .where(t.c.sent_at.is_not(None), t.c.routing_key == key, or_(*holding))
+                        .limit(batch_size)
+                        .with_for_update(skip_locked=True)
+                    ).all()
+                    if rows:
+                        db.execute(
+                            update(t)
+                            .where(t.c.position == bindparam("_position"))
+                            .values(body=bindparam("_body")),
+                            [{"_position": r.position, "_body": redact(r.body)} for r in rows],
+                        )
+                done += len(rows)
+                if len(rows) < batch_size:
+                    break
+        return done
 
     def pending_count(self) -> int:
         with self.engine.connect() as db:
@@ -125,6 +179,7 @@ class Relay:
         database goes away; nothing is lost meanwhile, rows simply stay unsent."""
         backoff = 0.2
         next_housekeeping = 0.0
+        redacted_old_rows = False
         while not stop.is_set():
             try:
                 with self.bus.connect() as connection:
@@ -138,6 +193,9 @@ class Relay:
                                 self.pending_count()
                             )
                             self.prune()
+                            if not redacted_old_rows:
+                                self.redact_sent()
+                                redacted_old_rows = True
                             next_housekeeping = time.monotonic() + 60
                         stop.wait(idle_interval)
             except Exception as exc:  # keep relaying whatever fails; rows stay unsent

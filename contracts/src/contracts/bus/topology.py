@@ -1,5 +1,6 @@
 """The shape of the bus (DESIGN section 3): one topic exchange for events, a dead-letter
-exchange, and per consuming service one durable queue plus its dead queue."""
+exchange, and per consuming service one durable queue plus its dead queue; and, for events
+that every process of a service must see, one queue per process that lives as long as it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ SUBSCRIPTIONS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType(
             ("PasswordChanged", 1),
             ("AccountActivated", 1),
             ("CopySubmitted", 1),
+            # no email of their own: they stop an invitation email whose code is dead
+            ("CodeExpired", 1),
+            ("InvitationRevoked", 1),
         ),
         "exams": (
             ("AccountActivated", 1),
@@ -39,6 +43,13 @@ SUBSCRIPTIONS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType(
             ("InvitationIssued", 1),
         ),
     }
+)
+
+#: Events that every process of a service must see rather than one of them: each process
+#: binds a queue of its own (``Topology.process_queue``). The gateway's processes each keep
+#: the list of ended sessions whose access tokens they refuse.
+EVERY_PROCESS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType(
+    {"gateway": (("SessionsEnded", 1),)}
 )
 
 
@@ -53,6 +64,9 @@ class Topology:
     delivery_limit: int = 10
     #: prefix of queue names, so that several platforms can share one broker
     queue_prefix: str = ""
+    every_process: Mapping[str, tuple[tuple[str, int], ...]] = field(
+        default_factory=lambda: EVERY_PROCESS
+    )
 
     @classmethod
     def for_namespace(cls, namespace: str) -> Topology:
@@ -96,6 +110,22 @@ class Topology:
                 "x-dead-letter-exchange": self.dead_exchange_name,
                 "x-dead-letter-routing-key": service,
             },
+        )
+
+    def process_queue(self, service: str, process: str) -> Queue:
+        """The queue of one process of ``service`` (``process`` names it uniquely) for the
+        events every process must see: exclusive to its connection and deleted with it on
+        RabbitMQ, so nothing piles up for a process that is gone (the filesystem transport
+        knows neither: see ``contracts.bus.process_queue``)."""
+        keys = sorted(
+            {contract_for(t, v).routing_key for t, v in self.every_process.get(service, ())}
+        )
+        return Queue(
+            f"{self.queue_prefix}{service}.{process}",
+            bindings=[binding(self.events_exchange, routing_key=k) for k in keys],
+            durable=False,
+            exclusive=True,
+            auto_delete=True,
         )
 
     def dead_queue(self, service: str) -> Queue:

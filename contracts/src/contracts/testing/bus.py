@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session
 from contracts.bus import BusAddress, EventConsumer, Outbox, Relay, Topology
 from contracts.bus.tables import inbox_table, outbox_table
 from contracts.envelope import Event
+from contracts.sealing import Sealer
 from contracts.web.database import make_engine, make_sessions
+from contracts.web.keyfiles import read_secret_file
 
 PRODUCER = "invitations"
 EVENT_TYPE = "InvitationIssued"
@@ -85,7 +88,12 @@ class BusWorld:
         self.sessions = make_sessions(self.engine)
         self.bus = BusAddress(spec.bus_url, var_dir)
         self.topology = spec.topology()
-        self.outbox = Outbox(self.metadata, PRODUCER)
+        # one key file in the world's folder: the processes a test spawns share it
+        key = read_secret_file(
+            var_dir / "keys" / "bus-seal.key", generate=lambda: secrets.token_hex(32).encode()
+        )
+        self.sealer = Sealer(key.strip())
+        self.outbox = Outbox(self.metadata, PRODUCER, sealer=self.sealer)
 
     @classmethod
     def create(cls, spec: WorldSpec, var_dir: Path) -> BusWorld:
@@ -136,6 +144,7 @@ class BusWorld:
             self.bus,
             self.topology,
             max_attempts=self.spec.max_attempts,
+            sealer=self.sealer,
         )
 
     # observing

@@ -41,11 +41,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the worker write while the web process reads; foreign keys are off by default
+    # WAL lets the worker write while the web process reads; foreign keys are off by default;
+    # secure_delete zeroes what a delete or an update frees, so that no page keeps an old
+    # value (a redacted outbox body, a wiped email) for whoever reads the file
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

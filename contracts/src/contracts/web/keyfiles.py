@@ -8,7 +8,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from contracts.sealing import Sealer
 from contracts.web.settings import ConfigurationError, ServiceSettings
+
+#: the platform's sealing key: one file for every service (producers seal, consumers open)
+BUS_SEAL_KEY_FILE = "BUS_SEAL_KEY_FILE"
 
 
 def write_secret_file_once(path: Path, content: bytes) -> None:
@@ -53,3 +57,11 @@ def service_key(
     if len(key) < 32:
         raise ConfigurationError(f"{path} must hold at least 32 bytes")
     return key
+
+
+def bus_sealer(settings: ServiceSettings) -> Sealer:
+    """The sealer of sensitive event fields, under the key file ``BUS_SEAL_KEY_FILE`` names
+    (required in production); elsewhere generated once under ``var/keys``, which every
+    process of a workstation shares."""
+    named = {BUS_SEAL_KEY_FILE: settings.bus_seal_key_file} if settings.bus_seal_key_file else {}
+    return Sealer(service_key(settings, named, BUS_SEAL_KEY_FILE, "bus-seal.key"))

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.bus.connection import BusAddress
 from contracts.bus.outbox import Outbox
 from contracts.bus.tables import OUTBOX
+from contracts.sealing import Sealer
 from contracts.web.app import create_base_app
 from contracts.web.auth import VERIFIER_EXTENSION, TokenVerifier
 from contracts.web.cli import install_bus_commands
 from contracts.web.database import make_engine, make_sessions
+from contracts.web.keyfiles import bus_sealer
 from contracts.web.observability import bus_check, database_check
 from contracts.web.settings import ServiceSettings
 
@@ -30,17 +32,23 @@ class ServiceRuntime:
     sessions: sessionmaker[Session]
     bus: BusAddress
     outbox: Outbox | None
+    #: seals sensitive event fields before they are written, opens them on receipt
+    sealer: Sealer
 
 
 def build_runtime(settings: ServiceSettings, metadata: MetaData) -> ServiceRuntime:
     engine = make_engine(settings.database_url)
+    sealer = bus_sealer(settings)
     return ServiceRuntime(
         settings=settings,
         metadata=metadata,
         engine=engine,
         sessions=make_sessions(engine),
         bus=BusAddress(settings.bus_url, settings.var_dir),
-        outbox=Outbox(metadata, settings.service) if OUTBOX in metadata.tables else None,
+        outbox=(
+            Outbox(metadata, settings.service, sealer=sealer) if OUTBOX in metadata.tables else None
+        ),
+        sealer=sealer,
     )
 
 

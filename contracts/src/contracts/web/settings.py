@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 ENVIRONMENTS = ("dev", "test", "prod")
 
@@ -41,6 +42,9 @@ class ServiceSettings:
     port: int
     worker_metrics_port: int
     bind_host: str
+    #: the key file that seals sensitive event fields (``BUS_SEAL_KEY_FILE``), shared by
+    #: every service; empty outside production: generated under ``var/keys``
+    bus_seal_key_file: str = ""
 
     @property
     def token_issuer(self) -> str:
@@ -73,6 +77,7 @@ class ServiceSettings:
                 env_vars.get(f"{prefix}_WORKER_METRICS_PORT", port + WORKER_METRICS_OFFSET)
             ),
             bind_host=env_vars.get("BIND_HOST", "127.0.0.1"),
+            bus_seal_key_file=env_vars.get("BUS_SEAL_KEY_FILE", ""),
         )
         settings.check()
         return settings
@@ -84,9 +89,30 @@ class ServiceSettings:
         problems = []
         if self.database_url.startswith("sqlite"):
             problems.append(f"{self.service.upper()}_DATABASE_URL must name a real database")
-        if not self.bus_url.startswith(("amqp://", "amqps://")):
-            problems.append("BUS_URL must be an amqp:// address")
+        problems.extend(production_bus_problems(self.bus_url))
         if not self.public_url.startswith("https://"):
             problems.append("PUBLIC_URL must be https://")
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+
+#: the account RabbitMQ creates on install, and what kombu sends when the URL names no user
+BROKER_DEFAULT_USER = "guest"
+
+
+def production_bus_problems(bus_url: str) -> list[str]:
+    """Why ``bus_url`` is unfit for production: not RabbitMQ, or RabbitMQ with its default
+    ``guest`` account (kombu uses guest/guest for whatever the URL leaves out). Never quotes
+    the URL, which may carry a password."""
+    if not bus_url.startswith(("amqp://", "amqps://")):
+        return ["BUS_URL must be an amqp:// address"]
+    # kombu takes "url;url" as fail-over addresses: each is checked
+    for address in bus_url.split(";"):
+        parts = urlsplit(address.strip())
+        user, password = unquote(parts.username or ""), unquote(parts.password or "")
+        if not user or not password or user == BROKER_DEFAULT_USER:
+            return [
+                "BUS_URL must not use the broker's default guest account: give it a user "
+                "and a password of its own"
+            ]
+    return []

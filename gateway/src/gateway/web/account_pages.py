@@ -4,13 +4,13 @@ and the Terms of Use and Privacy Policy, open to everyone."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from gateway.web.pages import LANGUAGE_NAMES, access_token, api, render, web
+from gateway.web.security import local_path
 from gateway.web.signin_pages import PageResult, refusal
 
 
@@ -29,14 +29,6 @@ def _sign_in_again() -> Response:
     return redirect(url_for("web.sign_in"))
 
 
-def _local(target: str) -> str:
-    """Only a path of this site: a switcher's ``next`` must not send anyone elsewhere."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.home")
-    return target
-
-
 def add_account_pages(blp: Blueprint) -> None:
     @blp.post("/langue")
     def choose_language() -> Response:
@@ -46,7 +38,9 @@ def add_account_pages(blp: Blueprint) -> None:
             token = access_token()
             if token:
                 api("identity", "PATCH", "/api/v1/me", {"language": chosen}, bearer=token)
-        return redirect(_local(request.form.get("next", "/")))
+        # only a path of this site: a switcher's ``next`` must not send anyone elsewhere
+        home = url_for("web.home")
+        return redirect(local_path(request.form.get("next", home), fallback=home))
 
     @blp.get("/tableau-de-bord")
     def dashboard() -> PageResult | Response:

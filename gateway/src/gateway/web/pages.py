@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app, render_template, request, session
 from flask_babel import ngettext
 
+from gateway.ended_sessions import has_ended
 from gateway.sessions import IssuedTokens
 from gateway.web.backend import Answer, Backend
 
@@ -90,6 +91,9 @@ def access_token() -> str | None:
     has expired meanwhile."""
     auth = session.get("auth")
     if not isinstance(auth, Mapping):
+        return None
+    if has_ended(str(auth.get("access", ""))):  # ended elsewhere: no refresh revives it
+        session.pop("auth", None)
         return None
     expires_at = int(auth.get("expires_at", 0))
     if expires_at - EARLY_REFRESH_SECONDS > time.time():

@@ -5,7 +5,9 @@ Referrer-Policy, HSTS over HTTPS, no caching)."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+from urllib.parse import unquote, urlsplit
 
 from flask import Response, request, session
 
@@ -27,6 +29,30 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+
+#: C0 and C1 control characters and DEL: browsers drop tabs and newlines from an address
+#: before reading it, so "/\t/evil.example" would arrive as "//evil.example"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def local_path(target: str, fallback: str) -> str:
+    r"""``target`` if it is a path of this site, else ``fallback``: one leading "/", no "\"
+    (browsers read "/\host" as "//host"), no scheme or host, no control character, and
+    none of that hidden behind percent-encoding at its start ("/%2F/host", "/%5Chost")."""
+    decoded = unquote(target)
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or parts.scheme
+        or parts.netloc
+        or CONTROL_CHARACTERS.search(target)
+        or CONTROL_CHARACTERS.search(decoded)
+        or decoded.startswith(("//", "/\\"))
+    ):
+        return fallback
+    return target
 
 
 def csrf_token() -> str:

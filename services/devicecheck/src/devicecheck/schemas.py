@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contracts.humantext import HumanText
 from devicecheck.speed import MAX_BYTES, MIN_BYTES
 
 #: generous ceilings on what a browser reports, so nonsense is refused, not judged
@@ -74,8 +75,9 @@ class WritingSchema(Schema):
 
 
 class BrowserSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    version = fields.String(required=True, validate=validate.Length(max=50))
+    # shown to people and carried by DeviceValidated, whose contract refuses control characters
+    name = HumanText(required=True, validate=validate.Length(min=1, max=100))
+    version = HumanText(required=True, validate=validate.Length(max=50))
 
 
 class ResultsSchema(Schema):

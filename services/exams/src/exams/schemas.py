@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from contracts.humantext import HumanText
 from exams.domain import ProctoringEvent
 
 REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "Required."}
@@ -28,11 +29,11 @@ def storable(value: str) -> None:
         raise ValidationError("The text contains a NUL character.")
 
 
-def _text(max_length: int, **kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=[validate.Length(min=1, max=max_length), storable],
-        error_messages=REQUIRED,
-        **kwargs,
+def _text(max_length: int, **kwargs: Any) -> HumanText:
+    """One line of human text (a title, a name); refusing control characters and lone
+    surrogates, it is storable too."""
+    return HumanText(
+        validate=validate.Length(min=1, max=max_length), error_messages=REQUIRED, **kwargs
     )
 
 

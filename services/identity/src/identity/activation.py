@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from contracts.codes import code_digest, normalise_code
 from contracts.envelope import Event
-from identity.store import accounts, activation_tokens, activations
+from identity.store import (
+    accounts,
+    activation_tokens,
+    activations,
+    known_invitation,
+    known_invitations,
+)
 
 ACTIVATION_TOKEN_LIFETIME = timedelta(hours=1)
 STEPS = ("password", "language", "terms", "two_factor")
@@ -49,10 +55,27 @@ def steps_of(account: Row[Any]) -> list[dict[str, object]]:
 
 def record_invitation(session: Session, event: Event, key: bytes, now: datetime) -> None:
     """InvitationIssued with a code: the pending account and what its code may do. A resend
-    replaces the code of the same invitation."""
+    replaces the code of the same invitation. Events come in any order: one older than the
+    latest code of its invitation, or than its revoke or expiry, changes nothing."""
     data = event.data
     if data["code"] is None:
         return  # an existing account: nothing to activate
+    known = known_invitation(session, data["invitation_id"])
+    if not _is_latest_issue(known, event.occurred_at):
+        return
+    session.execute(
+        update(known_invitations)
+        .where(known_invitations.c.invitation_id == data["invitation_id"])
+        .values(issued_at=event.occurred_at)
+    )
+    digest = code_digest(key, data["code"])
+    current = session.execute(
+        select(activations.c.status, activations.c.code_digest).where(
+            activations.c.invitation_id == data["invitation_id"]
+        )
+    ).first()
+    if current is not None and (current.status == "completed" or current.code_digest == digest):
+        return  # used to activate already, or this very code again
     email = data["email"].strip().lower()
     account = session.execute(select(accounts).where(accounts.c.email == email)).first()
     if account is None:
@@ -79,15 +102,12 @@ def record_invitation(session: Session, event: Event, key: bytes, now: datetime)
         "institution_id": data["institution_id"],
         "evaluation_ref": data["evaluation"]["ref"],
         "evaluation_name": data["evaluation"]["name"],
-        "code_digest": code_digest(key, data["code"]),
+        "code_digest": digest,
         "expires_at": data["expires_at"],
         "status": "open",
         "updated_at": now,
     }
-    known = select(activations.c.invitation_id).where(
-        activations.c.invitation_id == data["invitation_id"]
-    )
-    if session.scalar(known) is None:
+    if current is None:
         session.execute(insert(activations).values(invitation_id=data["invitation_id"], **values))
     else:
         # a resent code replaces the old one, and whatever the old one opened
@@ -103,21 +123,39 @@ def record_invitation(session: Session, event: Event, key: bytes, now: datetime)
         )
 
 
+def _is_latest_issue(known: Row[Any], occurred_at: datetime) -> bool:
+    """Whether a code issued at ``occurred_at`` is its invitation's latest word: not older than
+    the code already held, nor than a revoke or expiry (which wins a tie: a dead code stays
+    dead)."""
+    if known.closed_at is not None and known.closed_at >= occurred_at:
+        return False
+    return known.issued_at is None or known.issued_at <= occurred_at
+
+
 def close_activation(session: Session, event: Event, status: str, now: datetime) -> None:
-    """CodeExpired or InvitationRevoked: the code stops working."""
+    """CodeExpired or InvitationRevoked: the code stops working, unless a newer code of the
+    same invitation (a resend after the expiry) has been handled already; arriving before its
+    InvitationIssued, it is remembered so that the code never starts working."""
+    invitation_id = event.data["invitation_id"]
+    known = known_invitation(session, invitation_id)
+    if known.closed_at is None or known.closed_at < event.occurred_at:
+        session.execute(
+            update(known_invitations)
+            .where(known_invitations.c.invitation_id == invitation_id)
+            .values(closed_at=event.occurred_at)
+        )
+    if known.issued_at is not None and known.issued_at > event.occurred_at:
+        return  # it closed an older code than the one the invitation has now
     session.execute(
         update(activations)
-        .where(
-            activations.c.invitation_id == event.data["invitation_id"],
-            activations.c.status == "open",
-        )
+        .where(activations.c.invitation_id == invitation_id, activations.c.status == "open")
         .values(status=status, code_digest=None, updated_at=now)
     )
     account_id = session.scalar(
-        select(activations.c.account_id).where(
-            activations.c.invitation_id == event.data["invitation_id"]
-        )
+        select(activations.c.account_id).where(activations.c.invitation_id == invitation_id)
     )
+    if account_id is None:
+        return
     still_open = select(activations.c.invitation_id).where(
         activations.c.account_id == account_id, activations.c.status == "open"
     )

@@ -3,6 +3,7 @@ turns identity's decisions into tokens."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -103,3 +104,32 @@ class Refresh(MethodView):
         """The session's next refresh token; an old one presented again ends the session."""
         opened, language = signin.refresh(ctx(), body["refresh_token"], request_language())
         return _signed_in(opened, language)
+
+
+class EndedQuerySchema(Schema):
+    #: at most a day: the gateway asks for an access token's life and a little more
+    within_seconds = fields.Integer(required=True, validate=validate.Range(min=1, max=86400))
+
+
+class EndedSessionSchema(Schema):
+    session_id = fields.UUID()
+    ended_at = fields.AwareDateTime()
+
+
+class EndedSessionsSchema(Schema):
+    sessions = fields.List(fields.Nested(EndedSessionSchema))
+
+
+@blp.route("/sessions/ended")
+class EndedSessions(MethodView):
+    @require_role("gateway")
+    @blp.arguments(EndedQuerySchema, location="query")
+    @blp.response(200, EndedSessionsSchema)
+    def get(self, query: dict[str, int]) -> dict[str, Any]:
+        """The sessions ended in the last ``within_seconds`` (SessionsEnded announces each
+        as it ends): what a gateway that starts, or finds the bus again, reads to catch up."""
+        context = ctx()
+        since = context.clock() - timedelta(seconds=query["within_seconds"])
+        with context.sessions() as session:
+            ended = sessions.ended_since(session, since)
+        return {"sessions": [{"session_id": sid, "ended_at": when} for sid, when in ended]}

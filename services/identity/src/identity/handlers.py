@@ -11,9 +11,7 @@ from contracts.bus import Handler
 from contracts.bus.outbox import Outbox
 from contracts.envelope import Event
 from identity.activation import close_activation, record_invitation
-from identity.config import SERVICE
 from identity.recovery import send_reset_link
-from identity.store import metadata
 
 Clock = Callable[[], datetime]
 
@@ -23,9 +21,9 @@ def handlers(
     clock: Clock = lambda: datetime.now(UTC),
     *,
     public_url: str,
-    outbox: Outbox | None = None,
+    outbox: Outbox,
 ) -> dict[str, Handler]:
-    reset_outbox = outbox or Outbox(metadata, SERVICE)
+    """``outbox`` seals what it stages: the reset link is a secret (DESIGN section 5)."""
 
     def invitation_issued(session: Session, event: Event) -> None:
         record_invitation(session, event, code_key, clock())
@@ -37,7 +35,7 @@ def handlers(
         close_activation(session, event, "revoked", clock())
 
     def password_reset_asked(session: Session, event: Event) -> None:
-        send_reset_link(session, reset_outbox, public_url, event.data["email"], clock())
+        send_reset_link(session, outbox, public_url, event.data["email"], clock())
 
     return {
         "InvitationIssued": invitation_issued,

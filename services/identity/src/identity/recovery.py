@@ -139,7 +139,9 @@ def change_password(
         .where(accounts.c.id == account.id)
         .values(password_hash=hashed, password_changed_at=now)
     )
-    sessions.revoke_all(session, account.id, now, f"password_{reason}", keep=keep)
+    sessions.revoke_all(
+        session, account.id, now, f"password_{reason}", keep=keep, outbox=context.outbox
+    )
     context.outbox.add(
         session,
         "PasswordChanged",

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, insert, select, update
 from sqlalchemy.orm import Session
 
+from contracts.bus.outbox import Outbox
 from identity.store import changed_rows, refresh_tokens, sign_in_sessions
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -73,7 +74,12 @@ def holder_of(session: Session, refresh_token: str) -> Row[Any] | None:
 
 
 def rotate(
-    session: Session, refresh_token: str, now: datetime, leeway: timedelta = timedelta(0)
+    session: Session,
+    refresh_token: str,
+    now: datetime,
+    leeway: timedelta = timedelta(0),
+    *,
+    outbox: Outbox,
 ) -> Opened | None:
     """The session's next refresh token, or None. A token used before revokes its session,
     unless it was used no more than ``leeway`` ago: then it is the same browser racing
@@ -93,7 +99,7 @@ def rotate(
         .values(used_at=now),
     )
     if not claimed and not _within_leeway(session, refresh_token, now, leeway):
-        revoke(session, found.id, now, "refresh_token_reused")
+        revoke(session, found.id, now, "refresh_token_reused", outbox=outbox)
         return None
     return Opened(
         found.id,
@@ -114,12 +120,10 @@ def _within_leeway(session: Session, refresh_token: str, now: datetime, leeway: 
     return used_at is not None and leeway > timedelta(0) and now - used_at <= leeway
 
 
-def revoke(session: Session, session_id: uuid.UUID, now: datetime, reason: str) -> None:
-    session.execute(
-        update(sign_in_sessions)
-        .where(sign_in_sessions.c.id == session_id, sign_in_sessions.c.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-    )
+def revoke(
+    session: Session, session_id: uuid.UUID, now: datetime, reason: str, *, outbox: Outbox
+) -> None:
+    _end(session, outbox, sign_in_sessions.c.id == session_id, now, reason)
 
 
 def revoke_all(
@@ -128,13 +132,57 @@ def revoke_all(
     now: datetime,
     reason: str,
     keep: uuid.UUID | None = None,
+    *,
+    outbox: Outbox,
 ) -> None:
-    query = update(sign_in_sessions).where(
-        sign_in_sessions.c.account_id == account_id, sign_in_sessions.c.revoked_at.is_(None)
-    )
+    which = sign_in_sessions.c.account_id == account_id
     if keep is not None:
-        query = query.where(sign_in_sessions.c.id != keep)
-    session.execute(query.values(revoked_at=now, revoked_reason=reason))
+        which = and_(which, sign_in_sessions.c.id != keep)
+    _end(session, outbox, which, now, reason)
+
+
+def _end(
+    session: Session, outbox: Outbox, which: ColumnElement[bool], now: datetime, reason: str
+) -> None:
+    """End the sessions ``which`` picks and announce those still in their 12 hours as
+    SessionsEnded, in the same transaction: whatever ends a session, the gateway hears of it
+    and refuses its access tokens within seconds."""
+    ended = session.execute(
+        update(sign_in_sessions)
+        .where(which, sign_in_sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .returning(
+            sign_in_sessions.c.id, sign_in_sessions.c.account_id, sign_in_sessions.c.expires_at
+        )
+    ).all()
+    by_account: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for row in ended:
+        if row.expires_at > now:  # a session past its 12 hours has no valid token left
+            by_account.setdefault(row.account_id, []).append(row.id)
+    for account_id, session_ids in by_account.items():
+        outbox.add(
+            session,
+            "SessionsEnded",
+            {
+                "account_id": account_id,
+                "session_ids": sorted(session_ids),
+                "reason": reason,
+                "ended_at": now,
+            },
+        )
+
+
+def ended_since(session: Session, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
+    """The sessions ended before their 12 hours at ``since`` or later, as (id, when)."""
+    rows = session.execute(
+        select(sign_in_sessions.c.id, sign_in_sessions.c.revoked_at)
+        .where(
+            sign_in_sessions.c.revoked_at >= since,
+            sign_in_sessions.c.expires_at > sign_in_sessions.c.revoked_at,
+        )
+        .order_by(sign_in_sessions.c.revoked_at)
+    )
+    return [(row.id, row.revoked_at) for row in rows]
 
 
 def is_live(session: Session, session_id: uuid.UUID, account_id: uuid.UUID, now: datetime) -> bool:

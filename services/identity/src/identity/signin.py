@@ -175,7 +175,9 @@ def refresh(context: Context, refresh_token: str, language: str) -> tuple[sessio
         account = account_by_id(session, holder.account_id) if holder is not None else None
         if account is not None:
             language = account.language or language
-        rotated = sessions.rotate(session, refresh_token, now, context.refresh_reuse_leeway)
+        rotated = sessions.rotate(
+            session, refresh_token, now, context.refresh_reuse_leeway, outbox=context.outbox
+        )
     if rotated is None or account is None:
         raise ApiError(401, "invalid_grant", say("invalid_grant", language))
     return rotated, language
@@ -183,4 +185,4 @@ def refresh(context: Context, refresh_token: str, language: str) -> tuple[sessio
 
 def sign_out(context: Context, session_id: uuid.UUID) -> None:
     with context.sessions() as session, session.begin():
-        sessions.revoke(session, session_id, context.clock(), "signed_out")
+        sessions.revoke(session, session_id, context.clock(), "signed_out", outbox=context.outbox)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Uuid,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
@@ -78,6 +79,18 @@ activations = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False),  # open, expired, revoked, completed
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: every invitation identity has heard of, with the moments (occurred_at) of the latest
+#: InvitationIssued and of the latest CodeExpired or InvitationRevoked handled for it, whatever
+#: order they came in: an older event than these changes nothing. Kept even before the
+#: InvitationIssued arrives, and locked by each handler so one invitation's events never race.
+known_invitations = Table(
+    "known_invitations",
+    metadata,
+    Column("invitation_id", Uuid, primary_key=True),
+    Column("issued_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
 )
 
 #: short-lived proof that someone redeemed a code, for the activation steps
@@ -150,6 +163,22 @@ reset_tokens = Table(
 
 def account_by_id(session: Session, account_id: Any) -> Row[Any] | None:
     return session.execute(select(accounts).where(accounts.c.id == account_id)).first()
+
+
+def known_invitation(session: Session, invitation_id: Any) -> Row[Any]:
+    """The invitation's row, created empty when identity first hears of it, and locked until
+    the transaction ends: the handlers of one invitation's events take turns."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        module.insert(known_invitations)
+        .values(invitation_id=invitation_id)
+        .on_conflict_do_nothing(index_elements=["invitation_id"])
+    )
+    return session.execute(
+        select(known_invitations)
+        .where(known_invitations.c.invitation_id == invitation_id)
+        .with_for_update()
+    ).one()
 
 
 def changed_rows(session: Session, statement: Executable) -> int:

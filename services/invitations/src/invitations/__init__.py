@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from contracts.bus.outbox import Outbox
 from contracts.web.auth import TokenVerifier
 from contracts.web.service import build_runtime, create_service_app
 from contracts.web.settings import ServiceSettings
@@ -28,13 +27,14 @@ def create_app(
     elif isinstance(settings, ServiceSettings):
         settings = InvitationSettings.for_service(settings)
     runtime = build_runtime(settings.service, store.metadata)
+    assert runtime.outbox is not None
     app = create_service_app(
         runtime, title="Nexam invitations", blueprints=[blp], verifier=verifier
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.bulk_max_bytes
     app.extensions[EXTENSION] = Context(
         sessions=runtime.sessions,
-        issuer=Issuer(Outbox(store.metadata, settings.service.service), settings.code_key),
+        issuer=Issuer(runtime.outbox, settings.code_key),
         clock=clock or (lambda: datetime.now(UTC)),
         max_rows=settings.bulk_max_rows,
     )

@@ -6,13 +6,14 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 
+from contracts.humantext import HumanText
 from invitations.domain import LANGUAGES, EmailStatus, Status
 
 REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "Required."}
 
 
-def _text(max_length: int) -> fields.String:
-    return fields.String(
+def _text(max_length: int) -> HumanText:
+    return HumanText(
         required=True, validate=validate.Length(min=1, max=max_length), error_messages=REQUIRED
     )
 

@@ -310,17 +310,21 @@ def _issued_data(row: Mapping[str, Any], code: str | None, *, resent: bool) -> d
 
 
 def record_email_outcome(session: Session, event: Event, now: datetime) -> None:
-    """EmailDelivered / EmailFailed of the latest email of an invitation."""
+    """EmailDelivered / EmailFailed of the latest email of an invitation. An email that one
+    attempt delivered stays sent, whichever outcome of another attempt arrives last."""
     data = event.data
     if not data.get("invitation_id"):
         return
     delivered = event.type == "EmailDelivered"
+    which = [
+        invitations.c.id == data["invitation_id"],
+        invitations.c.last_event_id == data["source_event_id"],
+    ]
+    if not delivered:
+        which.append(invitations.c.email_status != EmailStatus.SENT.value)
     session.execute(
         update(invitations)
-        .where(
-            invitations.c.id == data["invitation_id"],
-            invitations.c.last_event_id == data["source_event_id"],
-        )
+        .where(*which)
         .values(
             email_status=(EmailStatus.SENT if delivered else EmailStatus.FAILED).value,
             email_error=None if delivered else data["reason"],

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from contracts.bus.outbox import Outbox
 from contracts.web.service import build_runtime
 from contracts.worker import run_service_worker
 from invitations import store
@@ -19,7 +18,8 @@ from invitations.service import Issuer
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
     settings = InvitationSettings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
-    issuer = Issuer(Outbox(store.metadata, settings.service.service), settings.code_key)
+    assert runtime.outbox is not None
+    issuer = Issuer(runtime.outbox, settings.code_key)
     clock = lambda: datetime.now(UTC)  # noqa: E731
     run_service_worker(
         settings.service,

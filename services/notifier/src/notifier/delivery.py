@@ -16,9 +16,11 @@ from prometheus_client import Counter
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
+from contracts.sealing import Sealer
 from notifier import store
 from notifier.domain import Failure, RetryPolicy, classify
 from notifier.mail import Clock
+from notifier.sealed_mime import open_message
 from notifier.sender import MailSender, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ class Delivery:
     outbox: Outbox
     envelope_from: str
     clock: Clock
+    #: opens the waiting messages, sealed by the composer
+    sealer: Sealer
     retry: RetryPolicy = RetryPolicy()
     batch_size: int = 100
     lease: timedelta = CLAIM_LEASE
@@ -158,7 +162,8 @@ def _send(delivery: Delivery, batch: list[store.DueEmail]) -> _Outcomes:
             _settle(delivery, outcomes, email, relay_down)
             continue
         try:
-            delivery.sender.send(OutgoingMail(delivery.envelope_from, email.recipient, email.mime))
+            mime = open_message(delivery.sealer, email.mime, email.source_event_id)
+            delivery.sender.send(OutgoingMail(delivery.envelope_from, email.recipient, mime))
         except Exception as exc:  # every failure is classified and recorded, none is lost
             failure = classify(exc)
             if failure.relay_down:

@@ -216,6 +216,53 @@ _PLANNERS = {
 EMAIL_EVENTS = tuple(_PLANNERS)
 
 
+# -- the order of an invitation's events --------------------------------------------------------
+
+#: events that end an invitation's code and send no email of their own
+CODE_ENDING_EVENTS = ("CodeExpired", "InvitationRevoked")
+
+#: why an invitation email still waiting is not sent, by the event that made its code dead
+NOT_SENT = {
+    "CodeExpired": "not sent: the invitation code expired",
+    "InvitationRevoked": "not sent: the invitation was revoked",
+    "AccountActivated": "not sent: the account is activated",
+    "InvitationIssued": "not sent: a newer invitation email replaces it",
+}
+
+
+@dataclass(frozen=True)
+class KnownInvitation:
+    """What the notifier knows of one invitation, whatever order its events came in: when
+    its latest code was issued, and when the latest event that ended a code (revoke, expiry,
+    activation) occurred."""
+
+    issued_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def issued(self, at: datetime) -> KnownInvitation:
+        return KnownInvitation(_latest(self.issued_at, at), self.closed_at)
+
+    def closed(self, at: datetime) -> KnownInvitation:
+        return KnownInvitation(self.issued_at, _latest(self.closed_at, at))
+
+    def emails(self, issued_at: datetime) -> bool:
+        """Whether the InvitationIssued that occurred at ``issued_at`` deserves its email: no
+        newer code, and nothing ended the invitation's code since (a tie goes to the ending:
+        a dead code stays dead)."""
+        if self.closed_at is not None and self.closed_at >= issued_at:
+            return False
+        return self.issued_at is None or self.issued_at <= issued_at
+
+    def ends_latest_code(self, closed_at: datetime) -> bool:
+        """Whether an event that occurred at ``closed_at`` ends the latest code, rather than
+        one that a newer code (a resend after the expiry) has replaced already."""
+        return self.issued_at is None or self.issued_at <= closed_at
+
+
+def _latest(known: datetime | None, at: datetime) -> datetime:
+    return at if known is None or at > known else known
+
+
 def message_id_for(source_event_id: uuid.UUID, sender_domain: str) -> str:
     """One Message-ID per source event, so a redelivered event is recognisably the same email."""
     return f"<{source_event_id}@{sender_domain}>"

@@ -1,5 +1,6 @@
 """Events the notifier service consumes: each one queues its email, rendered, in the
-consumer's transaction; the delivery job sends it."""
+consumer's transaction; the delivery job sends it. The invitations' events are compared with
+what is known of their invitation first, so that no email carries a dead code."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from contracts.bus import SUBSCRIPTIONS, AnyHandler, HandleMany
+from contracts.bus.outbox import Outbox
 from contracts.envelope import Event
 from notifier import store
 from notifier.config import SERVICE, NotifierSettings, load_notifier_settings
+from notifier.domain import CODE_ENDING_EVENTS
+from notifier.invitation_codes import current_invitations, end_invitation_codes
 from notifier.mail import Clock, Composer, Sender
 from notifier.rendering import Brand
+from notifier.sealed_mime import mime_sealer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ def composer_for(settings: NotifierSettings) -> Composer:
             public_url=settings.service.public_url,
         ),
         Sender(mail_from=settings.smtp.mail_from, domain=settings.smtp.sender_domain),
+        mime_sealer(settings.service),
     )
 
 
@@ -61,11 +67,31 @@ def handlers(
     """``on_queued`` is called once the queued emails are committed (a one-time code should
     not wait for the delivery job's next round)."""
     composer = composer_for(settings or load_notifier_settings())
+    outbox = Outbox(store.metadata, SERVICE)
 
     def queue(session: Session, events: Sequence[Event]) -> None:
+        if not events:
+            return
         queue_emails(session, events, composer=composer, clock=clock)
         if on_queued is not None:
             orm_events.listen(session, "after_commit", lambda _session: on_queued(), once=True)
 
-    handle = HandleMany(queue)
-    return {event_type: handle for event_type, _version in SUBSCRIPTIONS[SERVICE]}
+    def invitations(session: Session, events: Sequence[Event]) -> None:
+        queue(session, current_invitations(session, events, now=clock(), outbox=outbox))
+
+    def activations(session: Session, events: Sequence[Event]) -> None:
+        end_invitation_codes(session, events, now=clock(), outbox=outbox)
+        queue(session, events)
+
+    def code_endings(session: Session, events: Sequence[Event]) -> None:
+        end_invitation_codes(session, events, now=clock(), outbox=outbox)
+
+    special = {
+        "InvitationIssued": invitations,
+        "AccountActivated": activations,
+        **{event_type: code_endings for event_type in CODE_ENDING_EVENTS},
+    }
+    return {
+        event_type: HandleMany(special.get(event_type, queue))
+        for event_type, _version in SUBSCRIPTIONS[SERVICE]
+    }

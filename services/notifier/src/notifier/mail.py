@@ -8,15 +8,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.errors import HeaderParseError
-from email.header import Header
+from email import policy
 from email.headerregistry import Address
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from contracts.envelope import Event
+from contracts.humantext import one_line
+from contracts.sealing import Sealer
 from notifier.domain import QUEUED, EmailPlan, Links, message_id_for, plan_email
 from notifier.rendering import Brand, EmailRenderer, RenderedEmail
+from notifier.sealed_mime import seal_message
 
 Clock = Callable[[], datetime]
 
@@ -40,14 +43,14 @@ def build_message(
 ) -> bytes:
     """The RFC 5322 message: multipart/alternative with quoted-printable text and HTML parts.
 
-    Written out directly with the standard library's encoders (RFC 2047 words, C-accelerated
-    quoted-printable): ``email.message.EmailMessage`` took ten times longer, and this runs once
-    per candidate of a roster."""
+    The headers that carry people's text (From, To, Subject) are made by the standard
+    library's header registry, which folds and encodes them and refuses a line break in them;
+    the names are made one line first, so no value can end a header and start another. The
+    rest is written out directly (C-accelerated quoted-printable): a whole
+    ``email.message.EmailMessage`` took ten times longer, and this runs once per candidate of
+    a roster."""
     boundary = f"=_nexam_{uuid.uuid4().hex}"  # "=_" never occurs in quoted-printable text
     headers = [
-        ("From", _mailbox(*parseaddr(sender.mail_from))),
-        ("To", _mailbox(plan.recipient_name, plan.recipient)),
-        ("Subject", _unstructured("Subject", rendered.subject)),
         ("Date", format_datetime(date)),
         ("Message-ID", message_id),
         ("MIME-Version", "1.0"),
@@ -55,8 +58,13 @@ def build_message(
         ("Content-Language", plan.language),
         ("Auto-Submitted", "auto-generated"),  # RFC 3834: no vacation replies, please
     ]
-    lines = [f"{name}: {value}{CRLF}" for name, value in headers]
-    lines.append(CRLF)
+    lines = [
+        _from_header(sender.mail_from),
+        _mailbox_header("To", plan.recipient_name, plan.recipient),
+        _subject_header(rendered.subject),
+        *(f"{name}: {value}{CRLF}" for name, value in headers),
+        CRLF,
+    ]
     for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
         lines.append(f"--{boundary}{CRLF}")
         lines.append(f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}')
@@ -68,20 +76,23 @@ def build_message(
     return "".join(lines).encode("utf-8")
 
 
-def _mailbox(name: str, address: str) -> str:
-    if address.isascii():
-        return formataddr((name, address), "utf-8")
-    # RFC 6532: with SMTPUTF8 the address, and so the header, is plain UTF-8
+def _mailbox_header(name: str, display_name: str, address: str) -> str:
+    """``To: Ada Lovelace <ada@example.org>`` and its line end, folded and encoded."""
+    # RFC 6532: with SMTPUTF8 an international address, and so its header, is plain UTF-8
+    chosen = policy.SMTP if address.isascii() else policy.SMTPUTF8
     local, _at, domain = address.rpartition("@")
-    try:
-        return str(Address(display_name=name, username=local, domain=domain))
-    except (ValueError, HeaderParseError):
-        return address
+    mailbox = Address(display_name=one_line(display_name), username=local, domain=domain)
+    return str(chosen.header_factory(name, mailbox).fold(policy=chosen))
 
 
-def _unstructured(name: str, value: str) -> str:
-    charset = "us-ascii" if value.isascii() else "utf-8"
-    return Header(value, charset, header_name=name).encode(linesep=CRLF)
+@lru_cache(maxsize=8)
+def _from_header(mail_from: str) -> str:
+    return _mailbox_header("From", *parseaddr(mail_from))
+
+
+@lru_cache(maxsize=256)  # a few subjects per kind and language
+def _subject_header(subject: str) -> str:
+    return str(policy.SMTP.header_factory("Subject", one_line(subject)).fold(policy=policy.SMTP))
 
 
 def _quoted_printable(text: str) -> str:
@@ -91,16 +102,19 @@ def _quoted_printable(text: str) -> str:
 
 
 class Composer:
-    """Turns an event into the values of its ``outgoing_email`` row."""
+    """Turns an event into the values of its ``outgoing_email`` row, the message sealed."""
 
-    def __init__(self, renderer: EmailRenderer, links: Links, sender: Sender) -> None:
+    def __init__(
+        self, renderer: EmailRenderer, links: Links, sender: Sender, sealer: Sealer
+    ) -> None:
         self.renderer = renderer
         self.links = links
         self.sender = sender
+        self.sealer = sealer
 
     @classmethod
-    def create(cls, brand: Brand, sender: Sender) -> Composer:
-        return cls(EmailRenderer(brand), Links(brand.public_url), sender)
+    def create(cls, brand: Brand, sender: Sender, sealer: Sealer) -> Composer:
+        return cls(EmailRenderer(brand), Links(brand.public_url), sender, sealer)
 
     def outgoing(self, event: Event, now: datetime) -> dict[str, Any]:
         plan = plan_email(event, self.links)
@@ -117,8 +131,10 @@ class Composer:
             "recipient_key": plan.recipient.lower(),
             "subject": rendered.subject[:300],
             "message_id": message_id,
-            "mime": build_message(
-                plan, rendered, sender=self.sender, message_id=message_id, date=now
+            "mime": seal_message(
+                self.sealer,
+                build_message(plan, rendered, sender=self.sender, message_id=message_id, date=now),
+                event.id,
             ),
             "redacted_text": rendered.redacted_text,
             "priority": plan.priority,

@@ -9,7 +9,7 @@ several workers never send the same row at once and a crashed worker's rows come
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
 from contracts.web.database import service_metadata
-from notifier.domain import DELIVERED, FAILED, QUEUED, STATUSES
+from notifier.domain import DELIVERED, FAILED, QUEUED, STATUSES, KnownInvitation
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
@@ -86,6 +86,26 @@ Index(
     outgoing_email.c.next_attempt_at,
     postgresql_where=outgoing_email.c.status == QUEUED,
     sqlite_where=outgoing_email.c.status == QUEUED,
+)
+
+#: the invitation emails still waiting, found again when their code dies before they are sent
+Index(
+    "ix_outgoing_email_queued_invitation",
+    outgoing_email.c.invitation_id,
+    postgresql_where=outgoing_email.c.status == QUEUED,
+    sqlite_where=outgoing_email.c.status == QUEUED,
+)
+
+
+#: every invitation the notifier has heard of, with the moments (occurred_at) of its latest
+#: InvitationIssued and of the latest event that ended its code (revoke, expiry, activation),
+#: whatever order they came in; locked by each handler so one invitation's events take turns
+known_invitations = Table(
+    "known_invitations",
+    metadata,
+    Column("invitation_id", Uuid, primary_key=True),
+    Column("issued_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
 )
 
 
@@ -134,6 +154,94 @@ def add_outgoing(session: Session, values: dict[str, Any]) -> bool:
         return False
     session.execute(insert(outgoing_email).values(**values))
     return True
+
+
+# -- the order of an invitation's events -------------------------------------------------------
+
+
+def lock_invitations(
+    session: Session, invitation_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, KnownInvitation]:
+    """What is known of each invitation, its row created empty the first time, and locked
+    until the transaction ends (in id order, so that two consumers never deadlock)."""
+    ids = sorted(set(invitation_ids))
+    if not ids:
+        return {}
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    t = known_invitations
+    session.execute(
+        module.insert(t).on_conflict_do_nothing(index_elements=["invitation_id"]),
+        [{"invitation_id": invitation_id} for invitation_id in ids],
+    )
+    rows = session.execute(
+        select(t).where(t.c.invitation_id.in_(ids)).order_by(t.c.invitation_id).with_for_update()
+    )
+    return {
+        row.invitation_id: KnownInvitation(utc(row.issued_at), utc(row.closed_at)) for row in rows
+    }
+
+
+def remember_invitations(session: Session, known: Mapping[uuid.UUID, KnownInvitation]) -> None:
+    if known:
+        t = known_invitations
+        session.execute(
+            update(t)
+            .where(t.c.invitation_id == bindparam("id"))
+            .values(issued_at=bindparam("issued"), closed_at=bindparam("closed")),
+            [
+                {"id": invitation_id, "issued": moments.issued_at, "closed": moments.closed_at}
+                for invitation_id, moments in known.items()
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """An invitation email stopped before it was sent."""
+
+    source_event_id: uuid.UUID
+    source_event_type: str
+    correlation_id: str
+    invitation_id: uuid.UUID
+    recipient: str
+    message_id: str
+
+
+def stop_invitation_emails(
+    session: Session, invitation_ids: Collection[uuid.UUID], *, now: datetime, reason: str
+) -> list[NotSent]:
+    """Fail, without sending them, the invitation emails of ``invitation_ids`` still waiting
+    (not those a delivery worker holds right now: they are on their way); the message, code
+    included, is forgotten."""
+    if not invitation_ids:
+        return []
+    t = outgoing_email
+    rows = session.execute(
+        update(t)
+        .where(
+            t.c.invitation_id.in_(sorted(set(invitation_ids))),
+            t.c.source_event_type == "InvitationIssued",
+            t.c.status == QUEUED,
+            or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now),
+        )
+        .values(
+            status=FAILED,
+            failed_at=now,
+            last_error=reason[:1000],
+            mime=None,
+            next_attempt_at=None,
+            claimed_until=None,
+        )
+        .returning(
+            t.c.source_event_id,
+            t.c.source_event_type,
+            t.c.correlation_id,
+            t.c.invitation_id,
+            t.c.recipient,
+            t.c.message_id,
+        )
+    ).all()
+    return [NotSent(**row._asdict()) for row in rows]
 
 
 # -- delivering ---------------------------------------------------------------------------------

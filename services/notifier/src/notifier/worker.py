@@ -13,6 +13,7 @@ from notifier import store
 from notifier.config import NotifierSettings, load_notifier_settings
 from notifier.delivery import Delivery, deliver_due
 from notifier.handlers import handlers, utcnow
+from notifier.sealed_mime import PURPOSE
 from notifier.sender import SmtpSender
 
 #: an idle SMTP session is closed after this long, rather than left for the relay to drop
@@ -33,6 +34,7 @@ def delivery_job(
         outbox=runtime.outbox,
         envelope_from=settings.smtp.envelope_sender,
         clock=utcnow,
+        sealer=runtime.sealer.for_purpose(PURPOSE),
         retry=settings.retry,
         batch_size=settings.batch_size,
     )
