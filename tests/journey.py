@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import requests
+from flask.sessions import SecureCookieSessionInterface
 from harness import CODE, Running, text_of
 
 from contracts.testing.bus import wait_until
@@ -102,3 +104,49 @@ def sign_in(running: Running, email: str, password: str = PASSWORD) -> Tokens:
 
 def new_email() -> str:
     return f"candidate-{uuid.uuid4().hex[:10]}@example.org"
+
+
+@dataclass
+class PagesSession:
+    """A browser signed in on the pages (a requests session with the gateway's cookie), and
+    what the gateway keeps in that cookie, read and written with the gateway's own key."""
+
+    browser: requests.Session
+    csrf_token: str
+    serializer: Any
+
+    def kept(self) -> dict[str, Any]:
+        return dict(self.serializer.loads(self.browser.cookies["nexam"]))
+
+    def cookie_of(self, kept: dict[str, Any]) -> str:
+        return str(self.serializer.dumps(kept))
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None, "no CSRF token in the page"
+    return found.group(1)
+
+
+def sign_in_on_the_pages(running: Running, email: str, password: str = PASSWORD) -> PagesSession:
+    """The sign-in form, then the code from the next email: on the dashboard."""
+    gateway = running.platform.gateway
+    browser = requests.Session()
+    token = form_token(browser.get(f"{gateway}/connexion", timeout=10).text)
+    known = len(one_time_codes(running, email))
+    signed = browser.post(
+        f"{gateway}/connexion",
+        data={"email": email, "password": password, "csrf_token": token},
+        timeout=30,
+    )
+    assert signed.url.endswith("/connexion/code"), signed.url
+    code = next_code(running, email, known)
+    board = browser.post(
+        f"{gateway}/connexion/code", data={"code": code, "csrf_token": token}, timeout=30
+    )
+    assert board.url.endswith("/tableau-de-bord"), board.url
+    serializer = SecureCookieSessionInterface().get_signing_serializer(
+        running.platform.apps["gateway"]
+    )
+    assert serializer is not None
+    return PagesSession(browser, token, serializer)

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,7 +18,6 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 import pytest
 import requests
-from flask.sessions import SecureCookieSessionInterface
 from harness import Running, run_platform, text_of
 from journey import (
     PASSWORD,
@@ -29,6 +27,7 @@ from journey import (
     next_code,
     one_time_codes,
     sign_in,
+    sign_in_on_the_pages,
     start_sign_in,
 )
 
@@ -282,34 +281,12 @@ def test_the_emailed_code_works_once_for_its_own_sign_in(running: Running) -> No
     assert reused.status_code == 401 and reused.json()["error"] == "invalid_code"
 
 
-def _form_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None, "no CSRF token in the page"
-    return found.group(1)
-
-
 def test_signing_out_of_the_pages_ends_the_session_at_identity(running: Running) -> None:
     email = new_email()
     activate(running, running.platform.token(uuid.uuid4()), email)
-    browser = requests.Session()
-    gateway = running.platform.gateway
-    token = _form_token(browser.get(f"{gateway}/connexion", timeout=10).text)
-    known = len(one_time_codes(running, email))
-    signed = browser.post(
-        f"{gateway}/connexion",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        timeout=30,
-    )
-    assert signed.url.endswith("/connexion/code"), signed.url
-    code = next_code(running, email, known)
-    board = browser.post(
-        f"{gateway}/connexion/code", data={"code": code, "csrf_token": token}, timeout=30
-    )
-    assert board.url.endswith("/tableau-de-bord"), board.url
-    app = running.platform.apps["gateway"]
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    assert serializer is not None
-    kept = serializer.loads(browser.cookies["nexam"])
+    pages = sign_in_on_the_pages(running, email)
+    browser, token, gateway = pages.browser, pages.csrf_token, running.platform.gateway
+    kept = pages.kept()
     assert me(running, kept["auth"]["access"]).status_code == 200
     out = browser.post(f"{gateway}/deconnexion", data={"csrf_token": token}, timeout=30)
     assert out.url.endswith("/connexion")

@@ -5,19 +5,15 @@ public door, refuses the tokens of ended sessions. End to end on RabbitMQ and Po
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
-from flask.sessions import SecureCookieSessionInterface
 from harness import Running, run_platform, text_of
-from journey import PASSWORD, Tokens, activate, new_email, next_code, one_time_codes, sign_in
+from journey import PASSWORD, Tokens, activate, new_email, sign_in, sign_in_on_the_pages
 
 from contracts.testing.bus import wait_until
 
@@ -193,37 +189,15 @@ def test_a_replayed_refresh_token_ends_access_within_seconds(running: Running) -
     assert_refused_within_seconds(running, first.access_token)
 
 
-def _form_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None, "no CSRF token in the page"
-    return found.group(1)
-
-
 def test_the_pages_relay_refuses_an_ended_session_within_seconds(running: Running) -> None:
     email = candidate(running)
-    browser = requests.Session()
-    gateway = running.platform.gateway
-    token = _form_token(browser.get(f"{gateway}/connexion", timeout=10).text)
-    known = len(one_time_codes(running, email))
-    browser.post(
-        f"{gateway}/connexion",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        timeout=30,
-    )
-    code = next_code(running, email, known)
-    board = browser.post(
-        f"{gateway}/connexion/code", data={"code": code, "csrf_token": token}, timeout=30
-    )
-    assert board.url.endswith("/tableau-de-bord"), board.url
+    pages = sign_in_on_the_pages(running, email)
+    browser, gateway = pages.browser, running.platform.gateway
     relayed = browser.get(f"{gateway}/app/api/v1/dashboard", timeout=10)
     assert relayed.status_code == 200, relayed.text
 
     # the same session ended from elsewhere: its access token, read from the cookie, signs out
-    serializer = SecureCookieSessionInterface().get_signing_serializer(
-        running.platform.apps["gateway"]
-    )
-    assert serializer is not None
-    kept: dict[str, Any] = serializer.loads(browser.cookies["nexam"])
+    kept = pages.kept()
     out = running.platform.api("DELETE", "/api/v1/sessions", kept["auth"]["access"])
     assert out.status_code == 204, out.text
     wait_until(

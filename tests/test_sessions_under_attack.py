@@ -5,7 +5,6 @@ does to itself: two requests refreshing the same token at once."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import requests
-from flask.sessions import SecureCookieSessionInterface
 from harness import Running, run_platform
 from journey import (
     PASSWORD,
@@ -26,6 +24,7 @@ from journey import (
     next_code,
     one_time_codes,
     sign_in,
+    sign_in_on_the_pages,
     step,
 )
 
@@ -151,39 +150,16 @@ def test_two_parallel_refreshes_of_one_token_both_keep_the_session(running: Runn
         assert again.status_code == 200, again.text
 
 
-def _form_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None, "no CSRF token in the page"
-    return found.group(1)
-
-
 def test_two_parallel_page_calls_at_refresh_time_keep_the_session(running: Running) -> None:
     """The exam page sends two events at once on a tab switch; when the access token is
     due for refresh, both relay calls refresh with the same refresh token."""
     email = new_email()
     activate(running, running.platform.token(uuid.uuid4()), email)
     gateway = running.platform.gateway
-    browser = requests.Session()
-    csrf = _form_token(browser.get(f"{gateway}/connexion", timeout=10).text)
-    known = len(one_time_codes(running, email))
-    browser.post(
-        f"{gateway}/connexion",
-        data={"email": email, "password": PASSWORD, "csrf_token": csrf},
-        timeout=30,
-    )
-    code = next_code(running, email, known)
-    board = browser.post(
-        f"{gateway}/connexion/code", data={"code": code, "csrf_token": csrf}, timeout=30
-    )
-    assert board.url.endswith("/tableau-de-bord"), board.url
-
-    serializer = SecureCookieSessionInterface().get_signing_serializer(
-        running.platform.apps["gateway"]
-    )
-    assert serializer is not None
-    kept = serializer.loads(browser.cookies["nexam"])
+    pages = sign_in_on_the_pages(running, email)
+    kept = pages.kept()
     kept["auth"]["expires_at"] = int(time.time()) - 1  # the access token is due
-    cookie = serializer.dumps(kept)
+    cookie = pages.cookie_of(kept)
 
     def dashboard(_: int) -> requests.Response:
         return requests.get(
@@ -194,7 +170,7 @@ def test_two_parallel_page_calls_at_refresh_time_keep_the_session(running: Runni
         answers = list(pool.map(dashboard, range(2)))
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     for answer in answers:
-        renewed = serializer.loads(answer.cookies["nexam"])["auth"]
+        renewed = pages.serializer.loads(answer.cookies["nexam"])["auth"]
         assert renewed["refresh"] != kept["auth"]["refresh"]
         assert _api(running, "GET", "/api/v1/me", renewed["access"]).status_code == 200
         again = _api(running, "POST", "/api/v1/sessions/refresh", refresh_token=renewed["refresh"])
