@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -60,9 +61,9 @@ def postgres_server_url() -> Iterator[str]:
         yield server.get_connection_url()
 
 
-@pytest.fixture
-def new_postgres_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
-    """Makes fresh, empty databases on the server; drops them after the test."""
+@contextmanager
+def _fresh_databases(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty databases on the server; drops them on the way out."""
     server = make_url(postgres_server_url).set(drivername="postgresql+psycopg")
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     created: list[str] = []
@@ -74,11 +75,27 @@ def new_postgres_database(postgres_server_url: str) -> Iterator[Callable[[], str
         created.append(name)
         return server.set(database=name).render_as_string(hide_password=False)
 
-    yield make
-    with admin.connect() as connection:
-        for name in created:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make
+    finally:
+        with admin.connect() as connection:
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def new_postgres_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty databases on the server; drops them after the test."""
+    with _fresh_databases(postgres_server_url) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_postgres_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """The same for a platform a whole module shares (each test with its own addresses)."""
+    with _fresh_databases(postgres_server_url) as make:
+        yield make
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -34,14 +33,17 @@ from journey import (
 from contracts.testing.bus import wait_until
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def running(
-    tmp_path: Path, amqp_url: str, new_postgres_database: Callable[[], str]
+    tmp_path_factory: pytest.TempPathFactory,
+    amqp_url: str,
+    module_postgres_database: Callable[[], str],
 ) -> Iterator[Running]:
+    """One platform for the module: each test uses addresses of its own."""
     yield from run_platform(
-        tmp_path,
+        tmp_path_factory.mktemp("platform"),
         amqp_url,
-        lambda _s: new_postgres_database(),
+        lambda _s: module_postgres_database(),
         ("identity", "invitations", "notifier"),
         # a short reuse leeway, so that a replay after it is quick to reach
         env={"REFRESH_REUSE_LEEWAY_S": "1"},

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -37,14 +36,17 @@ PASSING_DEVICE = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def running(
-    tmp_path: Path, amqp_url: str, new_postgres_database: Callable[[], str]
+    tmp_path_factory: pytest.TempPathFactory,
+    amqp_url: str,
+    module_postgres_database: Callable[[], str],
 ) -> Iterator[Running]:
+    """One platform for the module: each test uses addresses of its own."""
     yield from run_platform(
-        tmp_path,
+        tmp_path_factory.mktemp("platform"),
         amqp_url,
-        lambda _s: new_postgres_database(),
+        lambda _s: module_postgres_database(),
         ("identity", "invitations", "notifier", "exams", "devicecheck"),
         # no leeway for a replayed refresh token: the replay below is a thief's at once
         env={"REFRESH_REUSE_LEEWAY_S": "0"},

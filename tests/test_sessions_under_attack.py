@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,14 +32,17 @@ WRONG_CODES_BOUND = 25
 WRONG_PASSWORD = "Wrong-Horse-9-Battery"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def running(
-    tmp_path: Path, amqp_url: str, new_postgres_database: Callable[[], str]
+    tmp_path_factory: pytest.TempPathFactory,
+    amqp_url: str,
+    module_postgres_database: Callable[[], str],
 ) -> Iterator[Running]:
+    """One platform for the module: each test uses addresses of its own."""
     yield from run_platform(
-        tmp_path,
+        tmp_path_factory.mktemp("platform"),
         amqp_url,
-        lambda _s: new_postgres_database(),
+        lambda _s: module_postgres_database(),
         ("identity", "invitations", "notifier", "exams"),
     )
 
