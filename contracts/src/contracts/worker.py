@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from prometheus_client import start_http_server
 from sqlalchemy import Engine, MetaData
@@ -21,6 +22,9 @@ from contracts.bus.tables import INBOX, OUTBOX
 from contracts.bus.topology import Topology
 from contracts.sealing import Sealer
 from contracts.web.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from contracts.web.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +136,15 @@ def run_service_worker(
     handlers: Mapping[str, AnyHandler] | None = None,
     jobs: Sequence[PeriodicJob] = (),
     stop: threading.Event | None = None,
+    runtime: ServiceRuntime | None = None,
 ) -> None:
-    """The whole ``main()`` of a service's worker module."""
+    """The whole ``main()`` of a service's worker module. A worker whose handlers or jobs
+    need the runtime's parts (its sealing outbox, its sessions) builds it and passes it in,
+    so there is one engine and one reading of the key files."""
     from contracts.web.service import build_runtime
 
     configure_logging()
-    runtime = build_runtime(settings, metadata)
+    runtime = runtime or build_runtime(settings, metadata)
     run_worker(
         WorkerParts(
             settings=settings,

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from contracts.bus.outbox import Outbox
 from contracts.web.service import build_runtime
 from contracts.worker import run_service_worker
 from exams import store
@@ -18,14 +17,15 @@ from exams.jobs import jobs
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
     settings = ExamSettings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
-    outbox = Outbox(store.metadata, settings.service.service)
+    assert runtime.outbox is not None
     clock = lambda: datetime.now(UTC)  # noqa: E731
     run_service_worker(
         settings.service,
         store.metadata,
         handlers(clock),
-        jobs(runtime.sessions, outbox, clock, settings.grace),
+        jobs(runtime.sessions, runtime.outbox, clock, settings.grace),
         stop=stop,
+        runtime=runtime,
     )
 
 

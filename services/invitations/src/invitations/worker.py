@@ -27,6 +27,7 @@ def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None 
         handlers(issuer, clock),
         jobs(runtime.sessions, issuer, clock),
         stop=stop,
+        runtime=runtime,
     )
 
 

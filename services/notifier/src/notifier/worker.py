@@ -69,6 +69,7 @@ def main(
             handlers(settings, on_queued=wake.set if wake else None) if consume else None,
             [delivery_job(runtime, settings, sender, stop, wake)] if deliver else [],
             stop=stop,
+            runtime=runtime,
         )
     finally:
         sender.close()
