@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
-from contracts.web.settings import PORTS
+from contracts.runtime.settings import PORTS
 
 WEB = {**PORTS, "dev mailbox": 8025}
 

@@ -24,8 +24,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from contracts.bus import BusAddress, Topology
+from contracts.runtime.migrations import upgrade
 from contracts.testing.bus import wait_until
-from contracts.web.migrations import upgrade
 
 MAIL_FROM = "Nexam <no-reply@nexam.test>"
 #: an invitation code as the emails show it

@@ -14,7 +14,7 @@ import pytest
 import requests
 from test_deploy import PACKAGES, _dockerfile_cmd
 
-from contracts.codes import new_code
+from contracts.events.codes import new_code
 from contracts.testing.bus import wait_until
 
 REDACTED = "[redacted]"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from harness import CODE, Running, run_platform, text_of
 
-from contracts.codec import decode
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.examples import load_example
+from contracts.runtime.migrations import upgrade
 from contracts.testing.bus import wait_until
-from contracts.web.migrations import upgrade
 from identity import create_app
 from identity.config import code_key, load_settings
 from identity.handlers import handlers

@@ -364,7 +364,7 @@ def test_no_private_key_in_the_compose_file(
     )
 
 
-ACCESS_LOGGER = "contracts.web.accesslog.AccessLogger"
+ACCESS_LOGGER = "contracts.runtime.accesslog.AccessLogger"
 
 
 def _logger_class(command: list[str]) -> str | None:

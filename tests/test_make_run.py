@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from contracts.runtime.settings import PORTS, WORKER_METRICS_OFFSET
 from contracts.testing.bus import wait_until
-from contracts.web.settings import PORTS, WORKER_METRICS_OFFSET
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB_PORTS = dict(PORTS)

@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.pool import NullPool
 
 from contracts.bus.tables import INBOX, OUTBOX
-from contracts.web.migrations import alembic_config, downgrade, upgrade
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.migrations import alembic_config, downgrade, upgrade
+from contracts.runtime.settings import ServiceSettings
 
 SERVICES = ("identity", "invitations", "notifier", "exams", "devicecheck")
 #: the device check produces events but consumes none, so it has no inbox

@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from marshmallow import Schema, fields
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from contracts.web.app import create_base_app
-from contracts.web.migrations import upgrade
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.app import create_base_app
+from contracts.runtime.migrations import upgrade
+from contracts.runtime.settings import ServiceSettings
 from gateway import create_app as create_gateway
 from gateway.config import GatewaySettings
 

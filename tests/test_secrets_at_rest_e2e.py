@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
 from contracts.bus.tables import outbox_table
-from contracts.codes import normalise_code
+from contracts.events.codes import normalise_code
 from contracts.testing.bus import wait_until
 from contracts.testing.leaks import files_holding, forms_of
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from contracts.bus import SUBSCRIPTIONS, HandleMany
-from contracts.events import CONTRACTS
+from contracts.events.schemas import CONTRACTS
 
 CONSUMERS = sorted(SUBSCRIPTIONS)
 SERVICES = ["identity", "invitations", "notifier", "exams", "devicecheck"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.web.accesslog import REDACTED, redact_addresses, redact_atoms, redact_query
+from contracts.runtime.accesslog import REDACTED, redact_addresses, redact_atoms, redact_query
 
 
 @pytest.mark.parametrize(

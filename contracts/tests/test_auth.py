@@ -21,9 +21,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, g
 
+from contracts.runtime.app import create_base_app
+from contracts.runtime.auth import InvalidToken, TokenVerifier, require_token
 from contracts.testing.bus import wait_until
-from contracts.web.app import create_base_app
-from contracts.web.auth import InvalidToken, TokenVerifier, require_token
 from gateway.keys import SigningKey, load_signing_key
 from gateway.tokens import mint_access_token
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from contracts.bus import BusAddress, EventConsumer, HandleMany, Topology
 from contracts.bus.tables import inbox_table
-from contracts.codec import decode
-from contracts.envelope import Event
-from contracts.examples import load_example
-from contracts.web.database import make_engine, make_sessions
+from contracts.events.codec import decode
+from contracts.events.envelope import Event
+from contracts.events.examples import load_example
+from contracts.runtime.database import make_engine, make_sessions
 
 
 def event(event_type: str) -> Event:

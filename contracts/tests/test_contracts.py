@@ -16,16 +16,16 @@ from marshmallow import Schema, fields
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from contracts.asyncapi import build_document, contract_id, render
-from contracts.bus.topology import EVERY_PROCESS, SUBSCRIPTIONS
-from contracts.codec import REDACTED, ContractViolation, decode, encode, redact
-from contracts.envelope import EnvelopeSchema
-from contracts.events import CONTRACTS, Contract, sensitive_fields
-from contracts.examples import all_examples, load_example
-from contracts.humantext import HumanText
+from contracts.bus.asyncapi import build_document, contract_id, render
+from contracts.events.codec import REDACTED, ContractViolation, decode, encode, redact
+from contracts.events.envelope import EnvelopeSchema
+from contracts.events.examples import all_examples, load_example
+from contracts.events.humantext import HumanText
+from contracts.events.schemas import CONTRACTS, Contract, sensitive_fields
+from contracts.events.subscriptions import EVERY_PROCESS, SUBSCRIPTIONS
 
 ASYNCAPI_FILE = Path(__file__).resolve().parents[1] / "asyncapi.yaml"
-REGENERATE = "python -m contracts.asyncapi > contracts/asyncapi.yaml"
+REGENERATE = "python -m contracts.bus.asyncapi > contracts/asyncapi.yaml"
 DOCUMENT_URI = "urn:nexam:asyncapi"
 
 #: Every field that carries a code or a secret link. Adding one here is a deliberate act.

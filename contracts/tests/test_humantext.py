@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 from marshmallow import Schema, ValidationError
 
-from contracts.humantext import (
+from contracts.events.humantext import (
     CONTROL_MESSAGE,
     PATTERN,
     HumanText,

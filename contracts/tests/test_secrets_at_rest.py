@@ -17,10 +17,13 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.orm import Session
 
 from contracts.bus import Outbox
-from contracts.codec import REDACTED, ContractViolation, decode, encode
-from contracts.codes import new_code
-from contracts.envelope import Event
-from contracts.sealing import Sealer, is_sealed, open_sensitive, seal_sensitive
+from contracts.bus.sealing import Sealer, is_sealed, open_sensitive, seal_sensitive
+from contracts.events.codec import REDACTED, ContractViolation, decode, encode
+from contracts.events.codes import new_code
+from contracts.events.envelope import Event
+from contracts.runtime.database import make_engine
+from contracts.runtime.keyfiles import bus_sealer
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 from contracts.testing.bus import (
     EVENT_TYPE,
     POISON,
@@ -31,9 +34,6 @@ from contracts.testing.bus import (
     wait_until,
 )
 from contracts.testing.leaks import files_holding, forms_of
-from contracts.web.database import make_engine
-from contracts.web.keyfiles import bus_sealer
-from contracts.web.settings import ConfigurationError, ServiceSettings
 
 MakeWorld = Callable[..., "RecordingWorld"]
 

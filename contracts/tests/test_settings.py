@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.bus.connection import BusAddress
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 
 #: DESIGN section 4: "gateway 8000, identity 8001, invitations 8002, notifier 8003, exams 8004,
 #: devicecheck 8005"

@@ -22,8 +22,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from contracts.web.auth import TokenVerifier
-from contracts.web.settings import ConfigurationError
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.settings import ConfigurationError
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.keys import public_jwk

@@ -26,11 +26,11 @@ from werkzeug.serving import make_server
 
 from contracts.bus.connection import BusAddress
 from contracts.bus.topology import Topology
-from contracts.codec import encode
-from contracts.envelope import Event
+from contracts.events.codec import encode
+from contracts.events.envelope import Event
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.settings import ConfigurationError
 from contracts.testing.bus import wait_until
-from contracts.web.auth import TokenVerifier
-from contracts.web.settings import ConfigurationError
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.ended_sessions import EndedSessions, session_of

@@ -21,8 +21,8 @@ import pytest
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
-from contracts.web.auth import Claims, TokenVerifier
-from contracts.web.settings import ConfigurationError
+from contracts.runtime.auth import Claims, TokenVerifier
+from contracts.runtime.settings import ConfigurationError
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.keys import load_signing_key

@@ -15,8 +15,8 @@ from pathlib import Path
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine, make_url, text
 
-from contracts.codec import encode
-from contracts.envelope import Event
+from contracts.events.codec import encode
+from contracts.events.envelope import Event
 from contracts.testing.bus import BusWorld, WorldSpec, invitation_data, running, wait_until
 
 N = int(os.environ.get("BENCH_EVENTS", 5000))

@@ -315,7 +315,7 @@ def enrol(env: dict[str, str], folder: Path, institution: str, accounts: list[st
     from sqlalchemy import MetaData, create_engine
 
     from contracts.bus import BusAddress, Outbox, Relay, Topology
-    from contracts.web.database import make_sessions
+    from contracts.runtime.database import make_sessions
 
     metadata = MetaData()
     outbox = Outbox(metadata, "identity")

@@ -1,17 +1,9 @@
-"""Nexam contracts: the event envelope, the event schemas, the bus client and the web kit
-shared by every service."""
+"""Nexam contracts, in three layers that import only downwards:
 
-from contracts.codec import ContractViolation, decode, encode, redact
-from contracts.envelope import Event
-from contracts.events import CONTRACTS, Contract, contract_for
+- ``contracts.events``: the envelope, the event schemas, codes, who subscribes to what, and
+  the internal HTTP contracts between services;
+- ``contracts.bus``: topology, outbox, relay, consumer and inbox, sealing, AsyncAPI;
+- ``contracts.runtime``: settings, database, migrations, key files, the worker loop and the
+  web kit every service uses.
 
-__all__ = [
-    "CONTRACTS",
-    "Contract",
-    "ContractViolation",
-    "Event",
-    "contract_for",
-    "decode",
-    "encode",
-    "redact",
-]
+``contracts.testing`` is the pytest plugin every test folder uses."""

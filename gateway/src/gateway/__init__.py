@@ -8,8 +8,8 @@ from flask import Flask
 
 from contracts.bus.connection import BusAddress
 from contracts.bus.topology import Topology
-from contracts.web.app import create_base_app
-from contracts.web.observability import ReadinessCheck
+from contracts.runtime.app import create_base_app
+from contracts.runtime.observability import ReadinessCheck
 from gateway.config import GatewaySettings
 from gateway.ended_sessions import TOKEN_LEEWAY, EndedSessions, install_ended_sessions_check
 from gateway.identity import IdentityClient

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from limits import parse_many
 
-from contracts.web.settings import (
+from contracts.runtime.settings import (
     ENVIRONMENTS,
     PORTS,
     TOKEN_AUDIENCE,

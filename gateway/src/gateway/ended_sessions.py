@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Response, current_app, request
 
-from contracts.web.auth import bearer_token
-from contracts.web.errors import error_response
+from contracts.runtime.auth import bearer_token
+from contracts.runtime.errors import error_response
 
 EXTENSION = "nexam.ended_sessions"
 #: beyond the token's own lifetime: clocks of identity and the gateway that differ, and the

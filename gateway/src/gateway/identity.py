@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from flask import Request
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from gateway.proxy import ServiceProxy
 from gateway.tokens import TokenMinter
 

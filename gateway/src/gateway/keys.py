@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from contracts.web.keyfiles import read_secret_file
+from contracts.runtime.keyfiles import read_secret_file
 
 
 def _b64(data: bytes) -> str:

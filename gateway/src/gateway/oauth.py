@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 
-from contracts.web.errors import error_response
+from contracts.runtime.errors import error_response
 from gateway.config import GatewaySettings
 from gateway.identity import IdentityClient
 from gateway.tokens import TokenMinter

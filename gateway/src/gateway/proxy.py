@@ -13,7 +13,7 @@ from flask import Request, Response
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from contracts.web.errors import error_response
+from contracts.runtime.errors import error_response
 
 log = logging.getLogger(__name__)
 

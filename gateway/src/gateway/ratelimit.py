@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.sansio.response import Response as BaseResponse
 
-from contracts.web.errors import error_response
+from contracts.runtime.errors import error_response
 from gateway.config import GatewaySettings
 from gateway.proxy import ServiceProxy
 

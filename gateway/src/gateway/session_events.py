@@ -19,7 +19,7 @@ from kombu.message import Message
 from contracts.bus.connection import BusAddress
 from contracts.bus.process_queue import process_queue
 from contracts.bus.topology import Topology
-from contracts.codec import decode
+from contracts.events.codec import decode
 from gateway.ended_sessions import EndedSessions
 
 log = logging.getLogger(__name__)

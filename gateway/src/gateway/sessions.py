@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from flask import Blueprint, Response, jsonify, request
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from gateway.identity import IdentityClient
 from gateway.ratelimit import RateLimits
 from gateway.tokens import TokenMinter

@@ -9,7 +9,7 @@ from datetime import timedelta
 import click
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from contracts.web.errors import error_response
+from contracts.runtime.errors import error_response
 from gateway.config import GatewaySettings
 from gateway.keys import SigningKey
 from gateway.openapi import merged_openapi

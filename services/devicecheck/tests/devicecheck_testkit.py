@@ -19,10 +19,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, Row, select
 from werkzeug.test import TestResponse
 
-from contracts.codec import decode
-from contracts.envelope import Event
+from contracts.events.codec import decode
+from contracts.events.envelope import Event
+from contracts.runtime.migrations import upgrade
 from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
 from devicecheck import create_app
 from devicecheck.config import DeviceCheckSettings
 from devicecheck.store import device_checks, outbox

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 from devicecheck.config import DeviceCheckSettings
 from devicecheck.judging import Evidence, Failure, Report, browser_key, judge
 from devicecheck.messages import FAILURES, MESSAGES, explain

@@ -18,11 +18,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from contracts.codec import decode
-from contracts.envelope import Event
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.envelope import Event
+from contracts.events.examples import load_example
+from contracts.runtime.migrations import upgrade
 from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
 from exams import create_app
 from exams.config import ExamSettings
 from exams.handlers import handlers

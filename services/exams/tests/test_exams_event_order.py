@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from exams_testkit import EVALUATION, START, ExamsWorld, envelope, exams_world
 
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 
 PHYSICS = {"ref": "PHYS200-MIDTERM", "name": "Physics 200"}
 

@@ -21,14 +21,14 @@ from sqlalchemy import Engine, Row, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from contracts.codec import decode
-from contracts.codes import new_code
-from contracts.envelope import Event
-from contracts.examples import load_example
-from contracts.sealing import open_sensitive
+from contracts.bus.sealing import open_sensitive
+from contracts.events.codec import decode
+from contracts.events.codes import new_code
+from contracts.events.envelope import Event
+from contracts.events.examples import load_example
+from contracts.runtime.migrations import upgrade
+from contracts.runtime.settings import ServiceSettings
 from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
-from contracts.web.settings import ServiceSettings
 from identity import create_app
 from identity.config import load_settings
 from identity.context import EXTENSION, Context

@@ -20,9 +20,9 @@ from identity_testkit import (
 )
 from werkzeug.test import TestResponse
 
-from contracts.codec import decode
-from contracts.codes import new_code
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.codes import new_code
+from contracts.events.examples import load_example
 from identity.passwords import Passwords
 from identity.terms import PRIVACY_VERSION, TERMS_VERSION
 

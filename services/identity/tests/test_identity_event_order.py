@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from identity_testkit import INVALID_CODE, PASSWORD, START, IdentityWorld, identity_world
 
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 
 T0 = START - timedelta(days=2)
 T1 = T0 + timedelta(hours=1)

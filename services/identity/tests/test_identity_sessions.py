@@ -17,7 +17,7 @@ from identity_testkit import NEW_PASSWORD, PASSWORD, START, IdentityWorld, ident
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from contracts.web.settings import ConfigurationError
+from contracts.runtime.settings import ConfigurationError
 from identity.store import sign_in_sessions
 from identity.terms import PRIVACY_VERSION, TERMS_VERSION
 

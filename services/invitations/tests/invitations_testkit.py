@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.envelope import Event
-from contracts.sealing import open_sensitive
+from contracts.bus.sealing import open_sensitive
+from contracts.events.envelope import Event
+from contracts.runtime.migrations import upgrade
 from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
 from invitations import create_app
 from invitations.api import EXTENSION
 from invitations.config import InvitationSettings

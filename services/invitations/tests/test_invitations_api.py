@@ -16,12 +16,12 @@ import pytest
 from invitations_testkit import START, InvitationsWorld, build_world
 from sqlalchemy import select
 
-from contracts.codec import decode
-from contracts.envelope import Event
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.envelope import Event
+from contracts.events.examples import load_example
+from contracts.runtime.migrations import upgrade
+from contracts.runtime.settings import ServiceSettings
 from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
-from contracts.web.settings import ServiceSettings
 from invitations import create_app
 from invitations.domain import code_digest
 from invitations.store import invitations

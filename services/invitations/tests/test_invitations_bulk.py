@@ -17,8 +17,8 @@ from flask import Flask
 from invitations_testkit import START, InvitationsWorld, build_world, formula_cells
 from sqlalchemy import func, select
 
-from contracts.codec import decode
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.examples import load_example
 from invitations.batches import process_pending_rows
 from invitations.domain import code_digest
 from invitations.handlers import handlers

@@ -26,8 +26,8 @@ from sqlalchemy import insert
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from contracts.runtime.migrations import upgrade
 from contracts.testing.tokens import TestTokens
-from contracts.web.migrations import upgrade
 from invitations import create_app
 from invitations.cli import cli
 from invitations.cli.client import Unreachable

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from invitations_testkit import InvitationsWorld, build_world
 
-from contracts.codec import decode
-from contracts.envelope import Event
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.envelope import Event
+from contracts.events.examples import load_example
 from invitations.jobs import expire_due_invitations
 
 BOTH_ORDERS = pytest.mark.parametrize("reverse", [False, True], ids=["in_order", "reversed"])

@@ -15,8 +15,8 @@ import pytest
 from invitations_testkit import START, InvitationsWorld, build_world
 from sqlalchemy import select
 
-from contracts.codec import decode
-from contracts.examples import load_example
+from contracts.events.codec import decode
+from contracts.events.examples import load_example
 from invitations.domain import code_digest
 from invitations.jobs import expire_due_invitations, jobs
 from invitations.service import Candidate

@@ -27,11 +27,11 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.bus import HandleMany
 from contracts.bus.outbox import Outbox
-from contracts.codec import decode
-from contracts.envelope import Event
-from contracts.examples import load_example
-from contracts.web.database import make_engine, make_sessions
-from contracts.web.migrations import upgrade
+from contracts.events.codec import decode
+from contracts.events.envelope import Event
+from contracts.events.examples import load_example
+from contracts.runtime.database import make_engine, make_sessions
+from contracts.runtime.migrations import upgrade
 from notifier import store
 from notifier.config import NotifierSettings, load_notifier_settings
 from notifier.delivery import Delivery

@@ -22,7 +22,7 @@ from notifier_testkit import (
     notifier_settings,
 )
 
-from contracts.web.auth import TokenVerifier
+from contracts.runtime.auth import TokenVerifier
 from gateway.keys import SigningKey, load_signing_key
 from gateway.tokens import mint_access_token
 from notifier import create_app

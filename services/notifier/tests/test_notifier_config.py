@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 from notifier.config import load_notifier_settings, load_settings
 
 

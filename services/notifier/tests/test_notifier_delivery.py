@@ -23,7 +23,7 @@ from notifier_testkit import (
     smtp_server,
 )
 
-from contracts.codec import decode
+from contracts.events.codec import decode
 from notifier.delivery import deliver_due
 from notifier.domain import REDACTED
 from notifier.sender import SmtpSender

@@ -23,7 +23,7 @@ from notifier_testkit import (
 )
 
 from contracts.bus import HandleMany
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from notifier.delivery import deliver_due
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

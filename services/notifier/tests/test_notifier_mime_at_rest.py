@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from notifier_testkit import FakeClock, Notifier, SmtpServer, event, notifier_settings, smtp_server
 
-from contracts.codes import new_code
+from contracts.events.codes import new_code
 from contracts.testing.leaks import forms_of
 from notifier.delivery import deliver_due
 

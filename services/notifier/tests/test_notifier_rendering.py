@@ -10,8 +10,8 @@ from email import message_from_bytes, message_from_string, policy
 import pytest
 from notifier_testkit import event, invitation
 
-from contracts.envelope import Event
-from contracts.sealing import Sealer
+from contracts.bus.sealing import Sealer
+from contracts.events.envelope import Event
 from notifier.domain import EMAIL_EVENTS, REDACTED, Links, plan_email
 from notifier.mail import Composer, Sender, build_message
 from notifier.rendering import Brand, EmailRenderer, RenderedEmail, long_date, long_moment

@@ -18,10 +18,10 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
 from contracts.bus import BusAddress, Topology
-from contracts.codec import encode
-from contracts.envelope import Event
+from contracts.events.codec import encode
+from contracts.events.envelope import Event
+from contracts.runtime.migrations import upgrade
 from contracts.testing.bus import wait_until
-from contracts.web.migrations import upgrade
 from notifier import store
 from notifier.worker import main
 

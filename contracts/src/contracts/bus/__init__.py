@@ -5,7 +5,8 @@ from contracts.bus.consumer import AnyHandler, EventConsumer, HandleMany, Handle
 from contracts.bus.outbox import Outbox
 from contracts.bus.relay import Relay
 from contracts.bus.tables import inbox_table, outbox_table
-from contracts.bus.topology import SUBSCRIPTIONS, Topology
+from contracts.bus.topology import Topology
+from contracts.events.subscriptions import SUBSCRIPTIONS
 
 __all__ = [
     "SUBSCRIPTIONS",

@@ -40,10 +40,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.connection import BusAddress
 from contracts.bus.metrics import bus_metrics
+from contracts.bus.sealing import Sealer, open_sensitive
 from contracts.bus.topology import Topology
-from contracts.codec import ContractViolation, decode, redact
-from contracts.envelope import Event
-from contracts.sealing import Sealer, open_sensitive
+from contracts.events.codec import ContractViolation, decode, redact
+from contracts.events.envelope import Event
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import MetaData, Table, insert
 from sqlalchemy.orm import Session
 
+from contracts.bus.sealing import Sealer, carries_secret, seal_sensitive
 from contracts.bus.tables import outbox_table
-from contracts.codec import ContractViolation, encode
-from contracts.envelope import Event
-from contracts.sealing import Sealer, carries_secret, seal_sensitive
+from contracts.events.codec import ContractViolation, encode
+from contracts.events.envelope import Event
 
 
 class Outbox:

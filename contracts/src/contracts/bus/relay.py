@@ -28,10 +28,10 @@ from contracts.bus.confirms import (
 )
 from contracts.bus.connection import BusAddress
 from contracts.bus.metrics import bus_metrics
+from contracts.bus.sealing import carries_secret
 from contracts.bus.topology import Topology
-from contracts.codec import REDACTED, redact, sensitive_paths
-from contracts.events import CONTRACTS
-from contracts.sealing import carries_secret
+from contracts.events.codec import REDACTED, redact, sensitive_paths
+from contracts.events.schemas import CONTRACTS
 
 log = logging.getLogger(__name__)
 

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    DateTime,
+    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    TypeDecorator,
     Uuid,
 )
 
-from contracts.web.database import UtcDateTime
-
 OUTBOX = "bus_outbox"
 INBOX = "bus_inbox"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment, always in UTC and always aware, on SQLite (which keeps no offset) as on
+    PostgreSQL. Naive values are refused: they are a bug waiting for a time zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def outbox_columns() -> list[Column[object]]:

@@ -24,11 +24,11 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Uuid, func, i
 from sqlalchemy.orm import Session
 
 from contracts.bus import BusAddress, EventConsumer, Outbox, Relay, Topology
+from contracts.bus.sealing import Sealer
 from contracts.bus.tables import inbox_table, outbox_table
-from contracts.envelope import Event
-from contracts.sealing import Sealer
-from contracts.web.database import make_engine, make_sessions
-from contracts.web.keyfiles import read_secret_file
+from contracts.events.envelope import Event
+from contracts.runtime.database import make_engine, make_sessions
+from contracts.runtime.keyfiles import read_secret_file
 
 PRODUCER = "invitations"
 EVENT_TYPE = "InvitationIssued"

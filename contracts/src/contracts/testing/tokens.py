@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.web.auth import TokenVerifier
+from contracts.runtime.auth import TokenVerifier
 
 
 class TestTokens:

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask_babel import Babel, gettext
 
-from contracts.web.keyfiles import read_secret_file
+from contracts.runtime.keyfiles import read_secret_file
 from gateway.config import GatewaySettings
 from gateway.identity import IdentityClient
 from gateway.proxy import ServiceProxy

@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from flask import request
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from gateway.identity import IdentityClient
 from gateway.proxy import ServiceProxy
 from gateway.sessions import CandidateTokens, IssuedTokens, signed_in_session

@@ -9,9 +9,9 @@ from importlib import resources
 
 from flask import Flask, Response
 
-from contracts.web.auth import TokenVerifier
-from contracts.web.service import build_runtime, create_service_app
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.service import build_runtime, create_service_app
+from contracts.runtime.settings import ServiceSettings
 from devicecheck import store
 from devicecheck.api import blp
 from devicecheck.config import DeviceCheckSettings

@@ -16,8 +16,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from contracts.web.auth import require_role
-from contracts.web.errors import ApiError, error_response
+from contracts.runtime.auth import require_role
+from contracts.runtime.errors import ApiError, error_response
 from devicecheck import runs
 from devicecheck.budget import RateLimited, spend
 from devicecheck.context import account_id, ctx, request_language

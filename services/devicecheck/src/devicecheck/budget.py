@@ -15,7 +15,7 @@ from sqlalchemy import case, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from contracts.web.database import UtcDateTime
+from contracts.runtime.database import UtcDateTime
 from devicecheck.config import RequestBudget
 from devicecheck.store import request_budgets
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 from devicecheck.judging import browser_key
 from devicecheck.thresholds import Thresholds
 

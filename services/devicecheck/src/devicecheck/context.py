@@ -11,7 +11,7 @@ from flask import current_app, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
-from contracts.web.auth import current_claims
+from contracts.runtime.auth import current_claims
 from devicecheck.config import RequestBudget
 from devicecheck.thresholds import Thresholds
 

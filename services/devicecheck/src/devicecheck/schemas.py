@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.humantext import HumanText
+from contracts.events.humantext import HumanText
 from devicecheck.speed import MAX_BYTES, MIN_BYTES
 
 #: generous ceilings on what a browser reports, so nonsense is refused, not judged

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import outbox_table
-from contracts.web.database import UtcDateTime, service_metadata
+from contracts.runtime.database import UtcDateTime, service_metadata
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from contracts.worker import run_service_worker
+from contracts.runtime.worker import run_service_worker
 from devicecheck import store
 from devicecheck.config import load_settings
 

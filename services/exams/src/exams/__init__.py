@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from flask import Flask, Response
 
 from contracts.bus.outbox import Outbox
-from contracts.web.auth import TokenVerifier
-from contracts.web.service import build_runtime, create_service_app
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.service import build_runtime, create_service_app
+from contracts.runtime.settings import ServiceSettings
 from exams import store
 from exams.candidate_api import blp as candidate_blp
 from exams.config import ExamSettings

@@ -11,7 +11,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.web.auth import require_role
+from contracts.runtime.auth import require_role
 from exams import attempts as cases
 from exams import starts
 from exams.attempts import attempt_view

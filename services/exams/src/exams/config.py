@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.settings import ServiceSettings
 
 SERVICE = "exams"
 MIB = 1024 * 1024

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
-from contracts.web.auth import current_claims
-from contracts.web.errors import ApiError
+from contracts.runtime.auth import current_claims
+from contracts.runtime.errors import ApiError
 from exams.config import ExamSettings
 from exams.domain import ExamError
 from exams.messages import request_language, say

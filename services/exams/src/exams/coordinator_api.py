@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from contracts.web.auth import require_role
-from contracts.web.errors import ApiError
+from contracts.runtime.auth import require_role
+from contracts.runtime.errors import ApiError
 from exams import evaluations as cases
 from exams.catalogue import exam_view
 from exams.context import COORDINATORS, api_error, ctx, institution, transaction

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from exams.domain import normalise_email
 from exams.store import candidates, devices, enrolments, evaluations, insert_new
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from contracts.bus import Handler
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from exams.enrolment import record_activation, record_device, record_invitation
 
 Clock = Callable[[], datetime]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
-from contracts.worker import PeriodicJob
+from contracts.runtime.worker import PeriodicJob
 from exams.attempts import close_overdue
 
 Clock = Callable[[], datetime]

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from contracts.humantext import HumanText
+from contracts.events.humantext import HumanText
 from exams.domain import ProctoringEvent
 
 REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "Required."}

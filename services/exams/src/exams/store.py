@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
-from contracts.web.database import UtcDateTime, service_metadata
+from contracts.runtime.database import UtcDateTime, service_metadata
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)

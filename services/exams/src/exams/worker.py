@@ -6,8 +6,8 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from contracts.web.service import build_runtime
-from contracts.worker import run_service_worker
+from contracts.runtime.service import build_runtime
+from contracts.runtime.worker import run_service_worker
 from exams import store
 from exams.config import ExamSettings
 from exams.handlers import handlers

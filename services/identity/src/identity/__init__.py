@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response
 
-from contracts.web.auth import TokenVerifier
-from contracts.web.service import build_runtime, create_service_app
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.service import build_runtime, create_service_app
+from contracts.runtime.settings import ServiceSettings
 from identity import store
 from identity.accounts_api import blp as accounts_blp
 from identity.activation_api import blp as activation_blp

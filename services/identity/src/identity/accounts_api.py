@@ -13,8 +13,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Row
 
-from contracts.web.auth import Claims, require_role
-from contracts.web.errors import ApiError
+from contracts.runtime.auth import Claims, require_role
+from contracts.runtime.errors import ApiError
 from identity import profile, recovery, sessions, signin
 from identity.context import LANGUAGES, ctx, request_language
 from identity.messages import say

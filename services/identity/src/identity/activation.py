@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from contracts.codes import code_digest, normalise_code
-from contracts.envelope import Event
+from contracts.events.codes import code_digest, normalise_code
+from contracts.events.envelope import Event
 from identity.store import (
     accounts,
     activation_tokens,

@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Row
 
-from contracts.web.auth import bearer_token
-from contracts.web.errors import ApiError
+from contracts.runtime.auth import bearer_token
+from contracts.runtime.errors import ApiError
 from identity import challenges, steps
 from identity.activation import account_for_token, redeem, steps_of
 from identity.context import LANGUAGES, ctx, request_language

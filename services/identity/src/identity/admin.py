@@ -12,8 +12,8 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from contracts.web.database import make_engine, make_sessions
-from contracts.web.migrations import upgrade
+from contracts.runtime.database import make_engine, make_sessions
+from contracts.runtime.migrations import upgrade
 from identity import clients
 from identity.config import load_settings
 

@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.web.auth import require_role
-from contracts.web.errors import ApiError
+from contracts.runtime.auth import require_role
+from contracts.runtime.errors import ApiError
 from identity import clients, sessions, signin
 from identity.context import ctx, request_language
 

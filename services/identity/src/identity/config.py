@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 
-from contracts.web.keyfiles import service_key
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.keyfiles import service_key
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 
 SERVICE = "identity"
 

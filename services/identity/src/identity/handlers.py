@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from contracts.bus import Handler
 from contracts.bus.outbox import Outbox
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from identity.activation import close_activation, record_invitation
 from identity.recovery import send_reset_link
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.web.migrations import upgrade
+from contracts.runtime.migrations import upgrade
 from identity.config import load_settings
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, update
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from identity.context import Context
 from identity.messages import say
 from identity.passwords import violations

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from identity import sessions
 from identity.context import Context
 from identity.messages import say

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from identity.messages import say, wait_words
 
 

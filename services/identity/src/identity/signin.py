@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from identity import challenges, sessions
 from identity.activation import resume, steps_of
 from identity.context import Context

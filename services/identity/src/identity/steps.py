@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 from identity import challenges
 from identity.activation import STEPS, done_steps
 from identity.context import LANGUAGES, Context

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from contracts.web.service import build_runtime
-from contracts.worker import run_service_worker
+from contracts.runtime.service import build_runtime
+from contracts.runtime.worker import run_service_worker
 from identity import store
 from identity.config import code_key, load_settings
 from identity.handlers import handlers

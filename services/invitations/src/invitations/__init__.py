@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from contracts.web.auth import TokenVerifier
-from contracts.web.service import build_runtime, create_service_app
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.service import build_runtime, create_service_app
+from contracts.runtime.settings import ServiceSettings
 from invitations import store
 from invitations.api import EXTENSION, Context, blp
 from invitations.config import InvitationSettings

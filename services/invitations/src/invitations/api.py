@@ -18,8 +18,8 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.web.auth import current_claims, require_role
-from contracts.web.errors import ApiError
+from contracts.runtime.auth import current_claims, require_role
+from contracts.runtime.errors import ApiError
 from invitations import batches as batch_cases
 from invitations import service
 from invitations.domain import InvitationStateError, csv_safe

@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contracts.web.keyfiles import service_key
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.keyfiles import service_key
+from contracts.runtime.settings import ServiceSettings
 
 SERVICE = "invitations"
 

@@ -8,22 +8,22 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 # the code format is a contract between the issuing and the redeeming service
-from contracts.codes import (  # noqa: F401
+from contracts.events.codes import (  # noqa: F401
     ALPHABET as ALPHABET,
 )
-from contracts.codes import (
+from contracts.events.codes import (
     CODE_LENGTH as CODE_LENGTH,
 )
-from contracts.codes import (
+from contracts.events.codes import (
     GROUP as GROUP,
 )
-from contracts.codes import (
+from contracts.events.codes import (
     code_digest as code_digest,
 )
-from contracts.codes import (
+from contracts.events.codes import (
     new_code as new_code,
 )
-from contracts.codes import (
+from contracts.events.codes import (
     normalise_code as normalise_code,
 )
 

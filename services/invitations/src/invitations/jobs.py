@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.worker import PeriodicJob
+from contracts.runtime.worker import PeriodicJob
 from invitations.batches import process_pending_rows
 from invitations.service import Issuer
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 
-from contracts.humantext import HumanText
+from contracts.events.humantext import HumanText
 from invitations.domain import LANGUAGES, EmailStatus, Status
 
 REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "Required."}

@@ -13,7 +13,7 @@ from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from invitations.domain import (
     STANDING,
     EmailStatus,

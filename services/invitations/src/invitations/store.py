@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 
 from contracts.bus.tables import inbox_table, outbox_table
-from contracts.web.database import UtcDateTime, service_metadata
+from contracts.runtime.database import UtcDateTime, service_metadata
 from invitations.domain import STANDING
 
 metadata = service_metadata()

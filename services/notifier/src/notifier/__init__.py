@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from contracts.web.auth import TokenVerifier
-from contracts.web.service import build_runtime, create_service_app
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.auth import TokenVerifier
+from contracts.runtime.service import build_runtime, create_service_app
+from contracts.runtime.settings import ServiceSettings
 from notifier import store
 from notifier.api import deliveries_blueprint
 from notifier.config import load_settings

@@ -10,9 +10,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import RowMapping
 
-from contracts.web.auth import require_role
-from contracts.web.errors import ApiError
-from contracts.web.service import ServiceRuntime
+from contracts.runtime.auth import require_role
+from contracts.runtime.errors import ApiError
+from contracts.runtime.service import ServiceRuntime
 from notifier import store
 from notifier.schemas import DeliveryPageSchema, DeliveryQuerySchema
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 from typing import TypeVar
 
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 from notifier.domain import RetryPolicy
 
 SERVICE = "notifier"

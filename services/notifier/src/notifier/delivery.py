@@ -16,7 +16,7 @@ from prometheus_client import Counter
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
-from contracts.sealing import Sealer
+from contracts.bus.sealing import Sealer
 from notifier import store
 from notifier.domain import Failure, RetryPolicy, classify
 from notifier.mail import Clock

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 
 #: what the operator view shows instead of a code, a token or a link that carries one
 REDACTED = "[redacted]"

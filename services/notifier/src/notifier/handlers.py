@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from contracts.bus import SUBSCRIPTIONS, AnyHandler, HandleMany
 from contracts.bus.outbox import Outbox
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from notifier import store
 from notifier.config import SERVICE, NotifierSettings, load_notifier_settings
 from notifier.domain import CODE_ENDING_EVENTS

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
-from contracts.envelope import Event
+from contracts.events.envelope import Event
 from notifier import store
 from notifier.domain import NOT_SENT
 

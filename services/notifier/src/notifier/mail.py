@@ -14,9 +14,9 @@ from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Any
 
-from contracts.envelope import Event
-from contracts.humantext import one_line
-from contracts.sealing import Sealer
+from contracts.bus.sealing import Sealer
+from contracts.events.envelope import Event
+from contracts.events.humantext import one_line
 from notifier.domain import QUEUED, EmailPlan, Links, message_id_for, plan_email
 from notifier.rendering import Brand, EmailRenderer, RenderedEmail
 from notifier.sealed_mime import seal_message

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 
-from contracts.sealing import Sealer, is_sealed_bytes
-from contracts.web.keyfiles import bus_sealer
-from contracts.web.settings import ServiceSettings
+from contracts.bus.sealing import Sealer, is_sealed_bytes
+from contracts.runtime.keyfiles import bus_sealer
+from contracts.runtime.settings import ServiceSettings
 
 PURPOSE = "notifier outgoing email"
 

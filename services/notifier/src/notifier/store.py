@@ -40,7 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
-from contracts.web.database import service_metadata
+from contracts.runtime.database import service_metadata
 from notifier.domain import DELIVERED, FAILED, QUEUED, STATUSES, KnownInvitation
 
 metadata = service_metadata()

@@ -7,8 +7,8 @@ import argparse
 import threading
 from collections.abc import Mapping, Sequence
 
-from contracts.web.service import ServiceRuntime, build_runtime
-from contracts.worker import PeriodicJob, run_service_worker
+from contracts.runtime.service import ServiceRuntime, build_runtime
+from contracts.runtime.worker import PeriodicJob, run_service_worker
 from notifier import store
 from notifier.config import NotifierSettings, load_notifier_settings
 from notifier.delivery import Delivery, deliver_due

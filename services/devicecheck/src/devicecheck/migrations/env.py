@@ -1,4 +1,4 @@
-from contracts.web.migrations import run_env
+from contracts.runtime.migrations import run_env
 from devicecheck.store import metadata
 
 run_env(metadata)

@@ -1,4 +1,4 @@
-from contracts.web.migrations import run_env
+from contracts.runtime.migrations import run_env
 from invitations.store import metadata
 
 run_env(metadata)

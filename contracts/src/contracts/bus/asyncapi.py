@@ -1,12 +1,12 @@
 """The AsyncAPI 3.0.0 description of the event bus, generated from the contracts.
 
-``python -m contracts.asyncapi > contracts/asyncapi.yaml`` regenerates the committed copy;
+``python -m contracts.bus.asyncapi > contracts/asyncapi.yaml`` regenerates the committed copy;
 the contract tests fail while that copy differs from what this module produces.
 
 Payload schemas come from the marshmallow schemas through apispec, as JSON Schema (the
 OpenAPI 3.1 dialect, so ``null`` is a type). Nested schemas are referenced under
 ``components/schemas``; fields marked sensitive carry ``x-sensitive: true`` (on the wire
-they are sealed: see ``contracts.sealing``).
+they are sealed: see ``contracts.bus.sealing``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import EXCLUDE, Schema, fields
 
-from contracts.bus.topology import EVERY_PROCESS, SUBSCRIPTIONS, Topology
-from contracts.envelope import EnvelopeSchema
-from contracts.events import CONTRACTS, Contract, contract_for
-from contracts.examples import load_example
+from contracts.bus.topology import Topology
+from contracts.events.envelope import EnvelopeSchema
+from contracts.events.examples import load_example
+from contracts.events.schemas import CONTRACTS, Contract, contract_for
+from contracts.events.subscriptions import EVERY_PROCESS, SUBSCRIPTIONS
 
 ASYNCAPI_VERSION = "3.0.0"
 SERVER = "rabbitmq"

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.bus.connection import BusAddress
 from contracts.bus.consumer import AnyHandler, EventConsumer
 from contracts.bus.relay import Relay
+from contracts.bus.sealing import Sealer
 from contracts.bus.tables import INBOX, OUTBOX
 from contracts.bus.topology import Topology
-from contracts.sealing import Sealer
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from contracts.web.service import ServiceRuntime
+    from contracts.runtime.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def run_service_worker(
     """The whole ``main()`` of a service's worker module. A worker whose handlers or jobs
     need the runtime's parts (its sealing outbox, its sessions) builds it and passes it in,
     so there is one engine and one reading of the key files."""
-    from contracts.web.service import build_runtime
+    from contracts.runtime.service import build_runtime
 
     configure_logging()
     runtime = runtime or build_runtime(settings, metadata)

@@ -8,8 +8,8 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from contracts.sealing import Sealer
-from contracts.web.settings import ConfigurationError, ServiceSettings
+from contracts.bus.sealing import Sealer
+from contracts.runtime.settings import ConfigurationError, ServiceSettings
 
 #: the platform's sealing key: one file for every service (producers seal, consumers open)
 BUS_SEAL_KEY_FILE = "BUS_SEAL_KEY_FILE"

@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.connection import BusAddress
 from contracts.bus.outbox import Outbox
+from contracts.bus.sealing import Sealer
 from contracts.bus.tables import OUTBOX
-from contracts.sealing import Sealer
-from contracts.web.app import create_base_app
-from contracts.web.auth import VERIFIER_EXTENSION, TokenVerifier
-from contracts.web.cli import install_bus_commands
-from contracts.web.database import make_engine, make_sessions
-from contracts.web.keyfiles import bus_sealer
-from contracts.web.observability import bus_check, database_check
-from contracts.web.settings import ServiceSettings
+from contracts.runtime.app import create_base_app
+from contracts.runtime.auth import VERIFIER_EXTENSION, TokenVerifier
+from contracts.runtime.cli import install_bus_commands
+from contracts.runtime.database import make_engine, make_sessions
+from contracts.runtime.keyfiles import bus_sealer
+from contracts.runtime.observability import bus_check, database_check
+from contracts.runtime.settings import ServiceSettings
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import Engine, text
 
 from contracts.bus.connection import BusAddress
-from contracts.web.errors import error_response
+from contracts.runtime.errors import error_response
 
 
 @dataclass(frozen=True)

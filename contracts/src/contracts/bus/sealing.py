@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from contracts.codec import REDACTED, ContractViolation, sensitive_paths
+from contracts.events.codec import REDACTED, ContractViolation, sensitive_paths
 
 SEALED_PREFIX = "sealed:v1:"
 BUS_PURPOSE = "bus events"

@@ -3,21 +3,20 @@ worker) and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
-    Dialect,
     Engine,
     MetaData,
-    TypeDecorator,
     create_engine,
     event,
     make_url,
 )
 from sqlalchemy.orm import Session, sessionmaker
+
+# a service's tables use the bus's column type for moments
+from contracts.bus.tables import UtcDateTime as UtcDateTime
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -68,23 +67,3 @@ def service_metadata() -> MetaData:
             "pk": "pk_%(table_name)s",
         }
     )
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A moment, always in UTC and always aware, on SQLite (which keeps no offset) as on
-    PostgreSQL. Naive values are refused: they are a bug waiting for a time zone."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

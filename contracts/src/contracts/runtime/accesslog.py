@@ -2,7 +2,7 @@
 secret in their query string (``?code=`` of the invitation, ``?token=`` of a password reset,
 the ``code`` and ``state`` an identity provider sends back), and a request line, a query
 string or a Referer header would write it into the log. Every web process runs gunicorn
-with ``--logger-class contracts.web.accesslog.AccessLogger``, which writes ``[redacted]``
+with ``--logger-class contracts.runtime.accesslog.AccessLogger``, which writes ``[redacted]``
 in place of the value of any such parameter, and of credentials in headers, whatever
 access log format is configured."""
 

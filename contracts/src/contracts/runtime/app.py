@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from contracts.web.errors import install_error_handlers
-from contracts.web.observability import ReadinessCheck, install_observability
+from contracts.runtime.errors import install_error_handlers
+from contracts.runtime.observability import ReadinessCheck, install_observability
 
 
 def create_base_app(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from contracts.humantext import HumanText
+from contracts.events.humantext import HumanText
 
 LANGUAGES = ("en", "fr")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 
-from contracts.envelope import EnvelopeSchema, Event
-from contracts.events import Contract, contract_for, sensitive_fields
+from contracts.events.envelope import EnvelopeSchema, Event
+from contracts.events.schemas import Contract, contract_for, sensitive_fields
 
 REDACTED = "[redacted]"
 

@@ -8,7 +8,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.pool import NullPool
 
-from contracts.web.database import ensure_sqlite_folder
+from contracts.runtime.database import ensure_sqlite_folder
 
 
 def alembic_config(package: str, database_url: str) -> Config:

@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
-from contracts.codec import decode
-from contracts.events import CONTRACTS
+from contracts.events.codec import decode
+from contracts.events.schemas import CONTRACTS
 
 
 def install_bus_commands(app: Flask, outbox: Outbox, sessions: sessionmaker[Session]) -> None:
@@ -23,7 +23,7 @@ def install_bus_commands(app: Flask, outbox: Outbox, sessions: sessionmaker[Sess
     @click.argument("event_type", type=click.Choice(produced))
     def emit_example(event_type: str) -> None:
         """Stage the golden example of EVENT_TYPE (with a fresh id) in the outbox."""
-        from contracts.examples import load_example
+        from contracts.events.examples import load_example
 
         data = decode(load_example(event_type)).data
         with sessions() as session, session.begin():

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 import jwt
 from flask import current_app, g, request
 
-from contracts.web.errors import ApiError
+from contracts.runtime.errors import ApiError
 
 log = logging.getLogger(__name__)
 
