@@ -11,8 +11,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from kombu import Connection, Producer
@@ -30,12 +30,11 @@ from contracts.bus.connection import BusAddress
 from contracts.bus.metrics import bus_metrics
 from contracts.bus.sealing import carries_secret
 from contracts.bus.topology import Topology
+from contracts.events.clock import Clock, utcnow
 from contracts.events.codec import REDACTED, redact, sensitive_paths
 from contracts.events.schemas import CONTRACTS
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 #: (routing key, paths of the sensitive fields) of each contract that has any
 _SENSITIVE = [
@@ -43,10 +42,6 @@ _SENSITIVE = [
     for c in CONTRACTS
     if (paths := sensitive_paths({"type": c.type, "version": c.version}))
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Relay:

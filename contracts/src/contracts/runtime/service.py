@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from flask import Flask
+from flask import Flask, Response, current_app
 from flask_smorest import Blueprint
 from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,7 +59,12 @@ def create_service_app(
     title: str,
     blueprints: Iterable[Blueprint] = (),
     verifier: TokenVerifier | None = None,
+    context: object | None = None,
+    no_store: bool = False,
 ) -> Flask:
+    """The service's app: the shared base, its blueprints, the verifier of the gateway's
+    tokens, and ``context``, what its views are given (``current_context``). With
+    ``no_store``, no answer may be kept by a cache (tokens, answers, results)."""
     app, _api = create_base_app(
         runtime.settings.service,
         title=title,
@@ -75,4 +81,25 @@ def create_service_app(
     app.extensions[VERIFIER_EXTENSION] = verifier
     if runtime.outbox is not None:
         install_bus_commands(app, runtime.outbox, runtime.sessions)
+    if context is not None:
+        app.extensions[CONTEXT] = context
+    if no_store:
+        app.after_request(_not_stored)
     return app
+
+
+CONTEXT = "nexam.context"
+C = TypeVar("C")
+
+
+def current_context(kind: type[C]) -> C:
+    """What ``create_service_app`` was given for the views, as the service's own type."""
+    context = current_app.extensions[CONTEXT]
+    if not isinstance(context, kind):
+        raise TypeError(f"this app's context is a {type(context).__name__}, not a {kind.__name__}")
+    return context
+
+
+def _not_stored(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
