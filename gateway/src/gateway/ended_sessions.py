@@ -20,6 +20,7 @@ from flask import Flask, Response, current_app, request
 
 from contracts.runtime.auth import bearer_token
 from contracts.runtime.errors import error_response
+from contracts.runtime.languages import request_language
 
 EXTENSION = "nexam.ended_sessions"
 #: beyond the token's own lifetime: clocks of identity and the gateway that differ, and the
@@ -101,7 +102,7 @@ def session_of(token: str) -> str | None:
 
 def session_ended_response() -> Response:
     """The answer identity gives to the token of an ended session."""
-    language = request.accept_languages.best_match(tuple(SESSION_ENDED_MESSAGES)) or "en"
+    language = request_language()
     response = error_response(401, "invalid_token", SESSION_ENDED_MESSAGES[language])
     response.headers["WWW-Authenticate"] = 'Bearer realm="nexam"'
     return response

@@ -16,6 +16,7 @@ from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.sansio.response import Response as BaseResponse
 
 from contracts.runtime.errors import error_response
+from contracts.runtime.languages import request_language
 from gateway.config import GatewaySettings
 from gateway.proxy import ServiceProxy
 
@@ -143,7 +144,7 @@ def _seconds_left(limit: RequestLimit) -> int:
 
 def _too_many_attempts(limit: RequestLimit) -> Response:
     seconds = _seconds_left(limit)
-    language = request.accept_languages.best_match(tuple(MESSAGES)) or "en"
+    language = request_language()
     message = MESSAGES[language].format(n=seconds, s="s" if seconds > 1 else "")
     response = error_response(429, "rate_limited", message, retry_after=seconds)
     response.headers["Retry-After"] = str(seconds)

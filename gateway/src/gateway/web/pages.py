@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, session
 from flask_babel import ngettext
 
+from contracts.runtime.languages import LANGUAGES, request_language
 from gateway.ended_sessions import has_ended
 from gateway.sessions import IssuedTokens
 from gateway.web.backend import Answer, Backend
 
-LANGUAGES = ("en", "fr")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 EXTENSION = "nexam.web"
 #: refresh a little before the access token expires, not after a refused call
@@ -45,7 +45,7 @@ def current_language() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    return request_language()
 
 
 def render(template: str, title: str, status: int = 200, **context: Any) -> tuple[str, int]:
