@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SERVICES := identity invitations notifier exams devicecheck
-PACKAGES := contracts gateway $(addprefix services/,$(SERVICES))
+PACKAGES := contracts gateway $(addprefix services/,$(SERVICES)) cli
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-TEST_DIRS = $(wildcard contracts/tests gateway/tests $(addsuffix /tests,$(addprefix services/,$(SERVICES))) tests)
+TEST_DIRS = $(wildcard contracts/tests gateway/tests $(addsuffix /tests,$(addprefix services/,$(SERVICES))) cli/tests tests)
 TRANSLATIONS := gateway/src/gateway/web/translations
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
@@ -23,7 +23,7 @@ $(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES)) tests/br
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt \
 		-e contracts -e gateway -e services/identity -e services/invitations \
-		-e 'services/notifier[devmailbox]' -e services/exams -e services/devicecheck
+		-e 'services/notifier[devmailbox]' -e services/exams -e services/devicecheck -e cli
 	@# axe-core for the browser tests' accessibility checks (they skip without it)
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
@@ -57,7 +57,7 @@ translations-update: $(STAMP) ## Re-extract the pages' texts into messages.pot a
 lint: $(STAMP) ## ruff (check and format) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy -p contracts -p gateway $(addprefix -p ,$(SERVICES))
+	$(BIN)/mypy -p contracts -p gateway $(addprefix -p ,$(SERVICES)) -p nexam_cli
 
 format: $(STAMP) ## Format the code and sort imports
 	$(BIN)/ruff check --fix --select I .

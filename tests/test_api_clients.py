@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from harness import Running, run_platform
 
 from identity.admin import main as nexam_admin
-from invitations.cli import cli as nexam
+from nexam_cli import cli as nexam
 
 TOKEN = "/api/v1/oauth/token"
 

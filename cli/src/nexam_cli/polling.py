@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from invitations.cli.client import ApiClient, Batch, NexamError, Unreachable
+from nexam_cli.client import ApiClient, Batch, NexamError, Unreachable
 
 PROCESSING = "processing"
 #: consecutive failed polls tolerated (a restarting gateway) before giving up

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 import click
 
-from invitations.cli import render
-from invitations.cli.client import NexamError
-from invitations.cli.config import DEFAULT_TIMEOUT, DEFAULT_URL
-from invitations.cli.invite import FAILED, batch, invite
-from invitations.cli.state import State, current
+from nexam_cli import render
+from nexam_cli.client import NexamError
+from nexam_cli.config import DEFAULT_TIMEOUT, DEFAULT_URL
+from nexam_cli.invite import FAILED, batch, invite
+from nexam_cli.state import State, current
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = ("pending", "activated", "expired", "revoked", "enrolled")
@@ -54,7 +54,7 @@ class NexamGroup(click.Group):
     show_default=True,
     help="Seconds to wait for each answer (env NEXAM_TIMEOUT).",
 )
-@click.version_option(package_name="nexam-invitations", prog_name="nexam")
+@click.version_option(package_name="nexam-cli", prog_name="nexam")
 @click.pass_context
 def cli(ctx: click.Context, url: str, timeout: float) -> None:
     """Nexam for coordinators: invite candidates and follow their invitations.

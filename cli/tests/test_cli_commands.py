@@ -29,13 +29,13 @@ from werkzeug.wrappers import Request, Response
 from contracts.runtime.migrations import upgrade
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
-from invitations.cli import cli
-from invitations.cli.client import Unreachable
-from invitations.cli.polling import wait_for_batch
-from invitations.cli.render import field_errors
 from invitations.config import InvitationSettings
 from invitations.jobs import issue_waiting_rows
 from invitations.store import activated_addresses
+from nexam_cli import cli
+from nexam_cli.client import Unreachable
+from nexam_cli.polling import wait_for_batch
+from nexam_cli.render import field_errors
 
 HEADER = "email,first_name,last_name,evaluation_ref,evaluation_name,language"
 MAX_BYTES = 64 * 1024
@@ -565,7 +565,7 @@ def test_the_command_runs_as_a_process(env: dict[str, str | None]) -> None:
     environ["PATH"] = ""
 
     process = subprocess.run(
-        [sys.executable, "-m", "invitations.cli", "invitations", "list"],
+        [sys.executable, "-m", "nexam_cli", "invitations", "list"],
         env=environ,
         capture_output=True,
         text=True,

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import click
 
-from invitations.cli import render
-from invitations.cli.client import Batch, Invitation, RejectedRow
-from invitations.cli.polling import follow_hint, wait_for_batch
-from invitations.cli.state import State, current
+from nexam_cli import render
+from nexam_cli.client import Batch, Invitation, RejectedRow
+from nexam_cli.polling import follow_hint, wait_for_batch
+from nexam_cli.state import State, current
 
 #: exit statuses: everything done; some rows rejected; usage or API error; interrupted
 OK, SOME_REJECTED, FAILED, INTERRUPTED = 0, 1, 2, 130

@@ -11,16 +11,16 @@ import click
 import requests
 from rich.console import Console
 
-from invitations.cli import render
-from invitations.cli.client import ApiClient, ClientCredentials, StaticToken, TokenSource
-from invitations.cli.config import check_url, read_credentials, sends_secrets_in_clear
+from nexam_cli import render
+from nexam_cli.client import ApiClient, ClientCredentials, StaticToken, TokenSource
+from nexam_cli.config import check_url, read_credentials, sends_secrets_in_clear
 
 
 def user_agent() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return f"nexam-cli/{version('nexam-invitations')}"
+        return f"nexam-cli/{version('nexam-cli')}"
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "nexam-cli"
 
