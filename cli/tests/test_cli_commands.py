@@ -33,7 +33,7 @@ from invitations.config import InvitationSettings
 from invitations.jobs import issue_waiting_rows
 from invitations.store import activated_addresses
 from nexam_cli import cli
-from nexam_cli.client import Unreachable
+from nexam_cli.errors import Unreachable
 from nexam_cli.polling import wait_for_batch
 from nexam_cli.render import field_errors
 

@@ -4,106 +4,16 @@ can be shown as it is. Tokens are sent, never shown."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Any, Protocol, TypedDict, cast
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterator, Mapping
+from typing import IO, Any, TypedDict, cast
 
 import requests
 
+from nexam_cli.auth import TokenSource
+from nexam_cli.errors import ApiProblem, unreachable
+
 INVITATIONS = "/api/v1/invitations"
-TOKEN_PATH = "/api/v1/oauth/token"
-#: a fetched token is renewed this long before the server says it expires
-TOKEN_MARGIN_SECONDS = 30
-
-
-class NexamError(Exception):
-    """A failure the tool reports as a message (exit status 2), never as a traceback."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ApiProblem(NexamError):
-    """The API answered with an error: ``{error, message, ...}`` and the HTTP status."""
-
-    def __init__(
-        self, status: int, error: str, message: str, details: Mapping[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.details: dict[str, Any] = dict(details or {})
-
-    @classmethod
-    def from_response(cls, response: requests.Response) -> ApiProblem:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            error = body["error"]
-            message = body.get("message")
-            details = {k: v for k, v in body.items() if k not in ("error", "message")}
-            return cls(response.status_code, error, str(message or error), details)
-        reason = f" {response.reason}" if response.reason else ""
-        return cls(
-            response.status_code,
-            f"http_{response.status_code}",
-            f"The server answered {response.status_code}{reason}; is NEXAM_URL the Nexam "
-            "platform's address?",
-        )
-
-
-class Unreachable(NexamError):
-    """No answer at all: refused, unknown host, TLS failure, timeout."""
-
-
-class CredentialsProblem(NexamError):
-    """Missing, incomplete or refused credentials."""
-
-
-def display_url(url: str) -> str:
-    """An address as it may be shown: without any user name or password in it."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def unreachable(base_url: str, exc: requests.RequestException, timeout: float) -> NexamError:
-    shown = display_url(base_url)
-    if isinstance(exc, requests.Timeout):
-        return Unreachable(
-            f"NEXAM_URL ({shown}) did not answer within {timeout:g} s; retry, or allow more "
-            "time with NEXAM_TIMEOUT."
-        )
-    if isinstance(
-        exc,
-        requests.exceptions.InvalidURL
-        | requests.exceptions.MissingSchema
-        | requests.exceptions.InvalidSchema,
-    ):
-        return Unreachable(f"NEXAM_URL ({shown}) is not a valid http:// or https:// address.")
-    if isinstance(exc, requests.exceptions.SSLError):
-        reason = "its TLS certificate could not be verified"
-    elif isinstance(exc, requests.ConnectionError):
-        text = str(exc).lower()
-        if "refused" in text:
-            reason = "connection refused"
-        elif "name or service not known" in text or "getaddrinfo" in text or "resolve" in text:
-            reason = "unknown host"
-        elif "reset" in text or "aborted" in text or "broken pipe" in text:
-            reason = "the connection was closed by the other side"
-        else:
-            reason = "the connection failed"
-    else:
-        reason = exc.__class__.__name__
-    return Unreachable(
-        f"Cannot reach NEXAM_URL ({shown}): {reason}. Check the address and that the "
-        "platform is running."
-    )
 
 
 class Evaluation(TypedDict):
@@ -155,109 +65,6 @@ class Batch(TypedDict):
 class Page(TypedDict):
     items: list[Invitation]
     next_cursor: str | None
-
-
-class TokenSource(Protocol):
-    def token(self) -> str:
-        """A bearer token to send now."""
-        ...
-
-    def renew(self) -> bool:
-        """Forget the current token; True when a fresh one can be fetched."""
-        ...
-
-
-class StaticToken:
-    """``NEXAM_TOKEN``: used as given, cannot be renewed."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def token(self) -> str:
-        return self._token
-
-    def renew(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "StaticToken(<hidden>)"
-
-
-class ClientCredentials:
-    """``NEXAM_CLIENT_ID`` + ``NEXAM_CLIENT_SECRET``, exchanged for an access token at
-    ``POST /api/v1/oauth/token`` when first needed and again shortly before it expires."""
-
-    def __init__(
-        self,
-        session: requests.Session,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        timeout: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._session = session
-        self._base_url = base_url.rstrip("/")
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._timeout = timeout
-        self._clock = clock
-        self._token: str | None = None
-        self._valid_until = 0.0
-
-    def __repr__(self) -> str:
-        return f"ClientCredentials(client_id={self._client_id!r}, secret=<hidden>)"
-
-    def token(self) -> str:
-        if self._token is None or self._clock() >= self._valid_until:
-            self._token, lifetime = self._fetch()
-            self._valid_until = self._clock() + max(lifetime - TOKEN_MARGIN_SECONDS, lifetime / 2)
-        return self._token
-
-    def renew(self) -> bool:
-        self._token = None
-        return True
-
-    def _fetch(self) -> tuple[str, float]:
-        try:
-            response = self._session.post(
-                self._base_url + TOKEN_PATH,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                },
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise unreachable(self._base_url, exc, self._timeout) from None
-        with response:
-            if response.status_code in (404, 405, 501):
-                raise CredentialsProblem(
-                    f"{display_url(self._base_url)} does not offer API-client sign-in yet "
-                    f"(POST {TOKEN_PATH} answered {response.status_code}). Set NEXAM_TOKEN to "
-                    "a coordinator's access token instead."
-                )
-            if response.status_code in (400, 401, 403):
-                problem = ApiProblem.from_response(response)
-                raise CredentialsProblem(
-                    "NEXAM_CLIENT_ID and NEXAM_CLIENT_SECRET were refused: " + problem.message
-                )
-            if response.status_code >= 300:
-                raise ApiProblem.from_response(response)
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise CredentialsProblem(f"POST {TOKEN_PATH} did not answer with an access token.")
-        lifetime = body.get("expires_in")
-        if not isinstance(lifetime, int | float) or lifetime <= 0:
-            lifetime = 300
-        return body["access_token"], float(lifetime)
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:

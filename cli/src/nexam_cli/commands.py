@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import click
 
 from nexam_cli import render
-from nexam_cli.client import NexamError
 from nexam_cli.config import DEFAULT_TIMEOUT, DEFAULT_URL
+from nexam_cli.errors import NexamError
 from nexam_cli.invite import FAILED, batch, invite
 from nexam_cli.state import State, current
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from nexam_cli.client import CredentialsProblem, NexamError, display_url
+from nexam_cli.errors import CredentialsProblem, NexamError, display_url
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 30.0

@@ -6,7 +6,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from nexam_cli.client import ApiClient, Batch, NexamError, Unreachable
+from nexam_cli.client import ApiClient, Batch
+from nexam_cli.errors import NexamError, Unreachable
 
 PROCESSING = "processing"
 #: consecutive failed polls tolerated (a restarting gateway) before giving up

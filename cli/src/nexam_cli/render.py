@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nexam_cli.client import ApiProblem, Batch, Invitation, NexamError, RejectedRow
+from nexam_cli.client import Batch, Invitation, RejectedRow
+from nexam_cli.errors import ApiProblem, NexamError
 
 #: keys under which webargs nests validation errors by request location
 LOCATIONS = ("json", "query", "form", "files", "headers", "path_params")

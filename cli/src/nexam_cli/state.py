@@ -12,7 +12,8 @@ import requests
 from rich.console import Console
 
 from nexam_cli import render
-from nexam_cli.client import ApiClient, ClientCredentials, StaticToken, TokenSource
+from nexam_cli.auth import ClientCredentials, StaticToken, TokenSource
+from nexam_cli.client import ApiClient
 from nexam_cli.config import check_url, read_credentials, sends_secrets_in_clear
 
 
