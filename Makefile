@@ -23,7 +23,7 @@ $(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES)) tests/br
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt \
 		-e contracts -e gateway -e services/identity -e services/invitations \
-		-e 'services/notifier[devmailbox]' -e services/exams -e services/devicecheck -e cli
+		-e services/notifier -e services/exams -e services/devicecheck -e cli
 	@# axe-core for the browser tests' accessibility checks (they skip without it)
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \

@@ -40,7 +40,7 @@ def main() -> int:
             f"    Sign in ................. {public}/connexion\n"
             f"    Activate (invitation) ... {public}/connexion/code-invitation\n"
             f"    Public API .............. {public}/api/v1/openapi.json\n"
-            "    Dev mailbox (emails) .... http://127.0.0.1:8025\n"
+            "    Dev mailbox (maildump) .. http://127.0.0.1:8025 (SMTP 127.0.0.1:1025)\n"
             "    Services ................ identity :8001, invitations :8002, notifier :8003,"
             " exams :8004, devicecheck :8005 (/healthz, /readyz, /metrics)\n"
             "  Press Ctrl-C to stop everything.\n",

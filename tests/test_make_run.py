@@ -1,8 +1,10 @@
 """`make run` on the embedded default: every web process healthy, the dev mailbox up, an
-event staged by one service handled by the others, and Ctrl-C stops everything."""
+event staged by one service handled by the others and its email in the dev mailbox, and
+Ctrl-C stops everything."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -42,6 +44,12 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def mailbox_subjects(recipient: str) -> list[str]:
+    """What maildump's REST API lists for ``recipient``."""
+    listed = json.loads(text_of("http://127.0.0.1:8025/messages/"))["messages"]
+    return [m["subject"] for m in listed if recipient in m["recipients"]["to"]]
+
+
 def handled(service: str, event_type: str) -> float:
     port = WEB_PORTS[service] + WORKER_METRICS_OFFSET
     wanted = {"service": service, "type": event_type, "outcome": "handled"}
@@ -60,7 +68,6 @@ def test_make_run_starts_the_platform_and_carries_an_event(tmp_path: Path) -> No
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "NEXAM_VAR_DIR": str(tmp_path / "var"),
-        "DEVMAILBOX_DIR": str(tmp_path / "var" / "mailbox"),
         "BUS_URL": "filesystem://",
     }
     log = (tmp_path / "make-run.log").open("w+b")
@@ -108,6 +115,12 @@ def test_make_run_starts_the_platform_and_carries_an_event(tmp_path: Path) -> No
                 30,
                 f"{consumer} to handle it",
             )
+        wait_until(
+            lambda: mailbox_subjects("ada.lovelace@example.org") == ["Invitation to Nexam"],
+            30,
+            "the invitation email in the dev mailbox",
+        )
+        assert (tmp_path / "var" / "maildump.sqlite").is_file()
     finally:
         os.killpg(run.pid, signal.SIGINT)
         try:
