@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,31 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.bus.sealing import open_sensitive
 from contracts.events.envelope import Event
 from contracts.runtime.migrations import upgrade
+from contracts.runtime.service import CONTEXT
+from contracts.testing.clock import TestClock
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
-from invitations.api import EXTENSION
+from invitations.api import Context
 from invitations.config import InvitationSettings
 from invitations.handlers import handlers
-from invitations.service import Issuer
+from invitations.issuing import Issuing
 from invitations.store import outbox
 
 START = datetime(2026, 3, 2, 9, 15, 4, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
 
 
 @dataclass
@@ -52,7 +38,7 @@ class InvitationsWorld:
     client: FlaskClient
     tokens: TestTokens
     settings: InvitationSettings
-    clock: Clock
+    clock: TestClock
     institution: uuid.UUID
 
     @property
@@ -66,9 +52,9 @@ class InvitationsWorld:
         return sessions
 
     @property
-    def issuer(self) -> Issuer:
-        issuer: Issuer = self.app.extensions[EXTENSION].issuer
-        return issuer
+    def issuing(self) -> Issuing:
+        context: Context = self.app.extensions[CONTEXT]
+        return context.issuing
 
     def auth(self, institution: uuid.UUID | None = None, **kwargs: Any) -> dict[str, str]:
         return self.tokens.header(institution=institution or self.institution, **kwargs)
@@ -88,7 +74,7 @@ class InvitationsWorld:
     def handle(self, event: Event) -> None:
         """Run the service's handler for ``event`` as the consumer does."""
         with self.sessions() as session, session.begin():
-            handlers(self.issuer, self.clock)[event.type](session, event)
+            handlers(self.issuing.outbox, self.clock)[event.type](session, event)
 
 
 #: what starts a formula (OWASP), and what a spreadsheet may split a line on
@@ -133,6 +119,6 @@ def build_world(kind: type[W], database_url: str, tmp_path: Path, **env: str) ->
         }
     )
     tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
-    clock = Clock(START)
+    clock = TestClock(START)
     app = create_app(settings, verifier=tokens.verifier(), clock=clock)
     return kind(app, app.test_client(), tokens, settings, clock, uuid.uuid4())

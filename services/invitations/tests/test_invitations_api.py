@@ -20,9 +20,9 @@ from contracts.events.codec import decode
 from contracts.events.envelope import Event
 from contracts.events.examples import load_example
 from contracts.runtime.migrations import upgrade
-from contracts.runtime.settings import ServiceSettings
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
+from invitations.config import InvitationSettings
 from invitations.domain import code_digest
 from invitations.store import invitations
 
@@ -680,12 +680,11 @@ def test_an_outcome_without_an_invitation_is_ignored(world: World) -> None:
     assert world.row(created["id"]).email_status == "queued"
 
 
-def test_the_app_also_starts_from_the_common_service_settings(tmp_path: Path) -> None:
-    """The repository's own checks build every service's app from a ServiceSettings."""
+def test_the_app_starts_from_settings_read_from_the_environment(tmp_path: Path) -> None:
+    """With no code key file named, one is made under var/."""
     url = f"sqlite:///{tmp_path / 'plain.db'}"
     upgrade("invitations", url)
-    plain = ServiceSettings.from_env(
-        "invitations",
+    plain = InvitationSettings.from_env(
         {
             "NEXAM_ENV": "test",
             "NEXAM_VAR_DIR": str(tmp_path / "var"),

@@ -43,7 +43,7 @@ class World(InvitationsWorld):
         )
 
     def run_worker(self) -> int:
-        return issue_waiting_rows(self.sessions, self.issuer, lambda: START)
+        return issue_waiting_rows(self.sessions, self.issuing, lambda: START)
 
     def events(self, event_type: str | None = "InvitationIssued") -> list[dict[str, Any]]:
         return super().events(event_type)
@@ -260,7 +260,7 @@ def test_progress_shows_while_the_batch_is_processed(world: World) -> None:
     accepted = world.upload(csv_of([good_row(i) for i in range(250)])).get_json()
 
     with world.sessions() as session, session.begin():
-        assert process_pending_rows(session, world.issuer, START, limit=100) == 100
+        assert process_pending_rows(session, world.issuing, START, limit=100) == 100
 
     midway = world.batch(accepted["batch_id"]).get_json()
     assert (midway["status"], midway["processed"], midway["issued"]) == ("processing", 100, 100)
@@ -276,7 +276,7 @@ def test_a_roster_counts_addresses_with_an_account_as_enrolled(world: World) -> 
     body = load_example("AccountActivated")
     body["data"].update(email="Person0003@example.org", invitation_id=None, evaluation=None)
     with world.sessions() as session, session.begin():
-        handlers(world.issuer, lambda: START)["AccountActivated"](session, decode(body))
+        handlers(world.issuing.outbox, lambda: START)["AccountActivated"](session, decode(body))
 
     accepted = world.upload(csv_of([good_row(i) for i in range(5)])).get_json()
     world.run_worker()

@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from invitations_testkit import formula_cells
 
+from contracts.runtime.refusals import Refusal
+from invitations.api import answer
 from invitations.domain import (
     ALPHABET,
     CODE_LENGTH,
-    InvitationStateError,
     Status,
     check_resend,
     check_revoke,
@@ -161,10 +162,10 @@ def test_resend_is_allowed_while_the_invitation_can_still_be_used(status: Status
     [(Status.REVOKED, "invitation_revoked"), (Status.ACTIVATED, "invitation_activated")],
 )
 def test_resend_is_refused_once_revoked_or_activated(status: Status, error: str) -> None:
-    with pytest.raises(InvitationStateError) as caught:
+    with pytest.raises(Refusal) as caught:
         check_resend(status)
-    assert caught.value.error == error
-    assert caught.value.message
+    assert caught.value.code == error
+    assert answer(caught.value, "en").message
 
 
 @pytest.mark.parametrize("status", [Status.PENDING, Status.EXPIRED, Status.ENROLLED])
@@ -177,9 +178,9 @@ def test_revoke_is_allowed_before_activation(status: Status) -> None:
     [(Status.REVOKED, "invitation_revoked"), (Status.ACTIVATED, "invitation_activated")],
 )
 def test_revoke_is_refused_once_revoked_or_activated(status: Status, error: str) -> None:
-    with pytest.raises(InvitationStateError) as caught:
+    with pytest.raises(Refusal) as caught:
         check_revoke(status)
-    assert caught.value.error == error
+    assert caught.value.code == error
 
 
 def test_a_code_is_valid_thirty_days() -> None:

@@ -144,7 +144,7 @@ def test_an_activation_and_the_expiry_sweep_end_activated_in_either_order(
 
     def sweep() -> None:
         world.clock.advance(days=30, seconds=1)
-        expire_due_invitations(world.sessions, world.issuer, world.clock)
+        expire_due_invitations(world.sessions, world.issuing.outbox, world.clock)
 
     _in_order([sweep, lambda: world.handle(activated)], reverse)
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from contracts.events.codec import decode
 from contracts.events.examples import load_example
-from invitations.domain import code_digest
+from invitations.domain import Candidate, code_digest
+from invitations.issuing import expire_invitations, issue_invitations
 from invitations.jobs import expire_due_invitations, jobs
-from invitations.service import Candidate
 from invitations.store import invitations
 
 THIRTY_DAYS = timedelta(days=30)
@@ -54,7 +54,7 @@ class World(InvitationsWorld):
         )
 
     def sweep(self) -> int:
-        return expire_due_invitations(self.sessions, self.issuer, self.clock)
+        return expire_due_invitations(self.sessions, self.issuing.outbox, self.clock)
 
     def digest_of(self, invitation_id: str) -> str | None:
         with self.engine.connect() as db:
@@ -259,7 +259,7 @@ def test_resend_after_expiry_to_an_address_that_has_since_activated_sends_no_cod
 
 
 def test_the_worker_sweeps_often_enough_to_expire_within_a_minute(world: World) -> None:
-    (sweep,) = [j for j in jobs(world.sessions, world.issuer, world.clock) if "expir" in j.name]
+    (sweep,) = [j for j in jobs(world.sessions, world.issuing, world.clock) if "expir" in j.name]
     assert 0 < sweep.every_seconds <= 30  # a due code waits less than a minute, with margin
 
     world.invite("ada@example.org")
@@ -292,8 +292,12 @@ def _seed(world: World, count: int) -> None:
     ]
     with world.sessions() as session, session.begin():
         for i in range(0, count, 100):
-            world.issuer.issue(
-                session, world.institution, candidates[i : i + 100], START + i * SECOND
+            issue_invitations(
+                session,
+                world.issuing,
+                world.institution,
+                candidates[i : i + 100],
+                START + i * SECOND,
             )
 
 
@@ -346,7 +350,7 @@ def test_sweepers_taking_small_chunks_share_the_work_without_overlap(pg_world: W
         done = 0
         while True:
             with pg_world.sessions() as session, session.begin():
-                count = pg_world.issuer.expire_due(session, now, limit=7)
+                count = expire_invitations(session, pg_world.issuing.outbox, now, limit=7)
             done += count
             if count == 0:
                 return done

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from invitations.roster import RosterProblem, read_roster
+from contracts.runtime.errors import ApiError
+from invitations.api import answer
+from invitations.domain import RosterProblem
+from invitations.roster import read_roster
 
 HEADER = "email,first_name,last_name,evaluation_ref,evaluation_name,language"
 
@@ -21,10 +24,11 @@ def read_csv(raw: bytes, max_rows: int = 10_000) -> Any:
     return read_roster(raw, "text/csv", max_rows=max_rows)
 
 
-def problem_of(raw: bytes, content_type: str = "text/csv", max_rows: int = 10_000) -> RosterProblem:
+def problem_of(raw: bytes, content_type: str = "text/csv", max_rows: int = 10_000) -> ApiError:
+    """The refusal of the whole file, as the API answers it (in English)."""
     with pytest.raises(RosterProblem) as caught:
         read_roster(raw, content_type, max_rows=max_rows)
-    return caught.value
+    return answer(caught.value, "en")
 
 
 ADA = "ada@example.org,Ada,Lovelace,MATH101,Mathematics 101,en"
@@ -116,14 +120,14 @@ def test_a_missing_column_refuses_the_file_and_names_it() -> None:
     header = "email,first_name,evaluation_ref,evaluation_name"
     problem = problem_of(csv_bytes("ada@example.org,Ada,M1,Maths", header=header))
     assert (problem.status, problem.error) == (400, "roster_header")
-    assert problem.details == {"missing": ["last_name"], "unknown": []}
+    assert problem.extra == {"missing": ["last_name"], "unknown": []}
     assert "email" in problem.message
 
 
 def test_an_unknown_column_refuses_the_file_and_names_it() -> None:
     problem = problem_of(csv_bytes(ADA + ",x", header=HEADER + ",Phone"))
     assert (problem.status, problem.error) == (400, "roster_header")
-    assert problem.details == {"missing": [], "unknown": ["phone"]}
+    assert problem.extra == {"missing": [], "unknown": ["phone"]}
 
 
 def test_a_duplicate_column_refuses_the_file() -> None:
@@ -134,14 +138,14 @@ def test_a_duplicate_column_refuses_the_file() -> None:
 def test_a_header_of_data_instead_of_names_lists_everything_missing() -> None:
     problem = problem_of(b"ada@example.org,Ada,Lovelace,M1,Maths\n")
     assert problem.error == "roster_header"
-    assert problem.details["missing"] == [
+    assert problem.extra["missing"] == [
         "email",
         "first_name",
         "last_name",
         "evaluation_ref",
         "evaluation_name",
     ]
-    assert len(problem.details["unknown"]) == 5
+    assert len(problem.extra["unknown"]) == 5
 
 
 def test_a_row_with_the_wrong_number_of_values_is_rejected_and_the_others_go_through() -> None:
@@ -239,7 +243,7 @@ def test_more_rows_than_allowed_is_413_roster_too_large() -> None:
     raw = csv_bytes(*(f"p{i}@example.org,P,Q,M1,Maths,en" for i in range(11)))
     problem = problem_of(raw, max_rows=10)
     assert (problem.status, problem.error) == (413, "roster_too_large")
-    assert problem.details == {"rows": 11}
+    assert problem.extra == {"rows": 11}
     assert len(read_csv(raw, max_rows=11).rows) == 11
 
 

@@ -1,29 +1,38 @@
-"""The coordinator API (DESIGN section 6): parse, call a use case, dump."""
+"""The coordinator API (DESIGN section 6): parse, call a use case in a transaction, turn its
+refusals into answers in the caller's language, dump."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
-import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Row
+from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.events.clock import Clock
 from contracts.runtime.auth import current_claims, require_role
+from contracts.runtime.cursor import decode_cursor, encode_cursor
 from contracts.runtime.errors import ApiError
-from invitations import batches as batch_cases
-from invitations import service
-from invitations.domain import InvitationStateError, csv_safe
-from invitations.roster import COLUMNS, RosterProblem, read_roster
+from contracts.runtime.languages import request_language
+from contracts.runtime.refusals import Refusal
+from contracts.runtime.service import current_context
+from contracts.runtime.transaction import in_transaction
+from contracts.runtime.translations import N_, Catalog
+from invitations import domain as d
+from invitations.batches import accept_roster, find_batch
+from invitations.config import InvitationSettings
+from invitations.domain import Candidate, csv_safe
+from invitations.issuing import Issuing, issue_invitations, resend_invitation, revoke_invitation
+from invitations.listing import every_invitation, find_invitation, list_invitations
+from invitations.roster import COLUMNS, read_roster
 from invitations.schemas import (
     BatchAcceptedSchema,
     BatchSchema,
@@ -32,47 +41,138 @@ from invitations.schemas import (
     InvitationQuerySchema,
     InvitationSchema,
 )
-from invitations.service import Candidate, Issuer, NotFound
 
 COORDINATORS = ("coordinator", "api_client")
-EXTENSION = "nexam.invitations"
+T = TypeVar("T")
 
 blp = Blueprint(
     "invitations", __name__, url_prefix="/api/v1/invitations", description="Coordinator API"
 )
 
 
+@dataclass(frozen=True)
 class Context:
-    """What the views need, set on the app by the factory."""
+    """What the views are given, set by the factory."""
 
-    def __init__(
-        self,
-        sessions: Callable[[], Session],
-        issuer: Issuer,
-        clock: Callable[[], datetime],
-        max_rows: int,
-    ) -> None:
-        self.sessions = sessions
-        self.issuer = issuer
-        self.clock = clock
-        self.max_rows = max_rows
+    sessions: sessionmaker[Session]
+    issuing: Issuing
+    clock: Clock
+    settings: InvitationSettings
+
+
+# -- refusals as answers -----------------------------------------------------------------------
+
+catalog = Catalog("invitations")
+
+#: a refusal's status, its text, and the details the answer carries besides the text
+ANSWERS: dict[type[Refusal], tuple[int, str, tuple[str, ...]]] = {
+    d.InvitationNotFound: (404, N_("No such invitation."), ()),
+    d.BatchNotFound: (404, N_("No such batch."), ()),
+    d.NoInstitution: (403, N_("This token is not tied to an institution."), ()),
+    d.BadCursor: (400, N_("This cursor is not valid; start from the first page."), ()),
+    d.InvitationChanged: (409, N_("The invitation changed meanwhile; try again."), ()),
+    d.CannotResendRevoked: (409, N_("This invitation is revoked; it cannot be sent again."), ()),
+    d.CannotResendActivated: (
+        409,
+        N_("This invitation is activated; it cannot be sent again."),
+        (),
+    ),
+    d.CannotRevokeActivated: (
+        409,
+        N_("The account is already activated; revoke is not possible."),
+        (),
+    ),
+    d.AlreadyRevoked: (409, N_("This invitation is already revoked."), ()),
+    d.InvitationReplaced: (
+        409,
+        N_("A newer invitation for this person and evaluation exists; resend that one."),
+        (),
+    ),
+    d.RosterNotCsvOrJson: (415, N_("Send the roster as text/csv or as a JSON list."), ()),
+    d.RosterTooLarge: (
+        413,
+        N_("A roster holds at most {max_rows} rows; split this one."),
+        ("rows",),
+    ),
+    d.RosterWithoutRows: (400, N_("The roster has no rows."), ()),
+    d.RosterFileEmpty: (400, N_("The file is empty."), ()),
+    d.RosterNotUtf8: (400, N_("The file is not UTF-8. Save it as “CSV UTF-8” and retry."), ()),
+    d.RosterJsonInvalid: (400, N_("The JSON is not valid: {reason}."), ()),
+    d.RosterNotAList: (400, N_("Send a JSON list of candidates."), ()),
+    d.RosterCsvUnreadable: (400, N_("The CSV cannot be read: {reason}."), ()),
+    d.RosterHeaderWrong: (
+        400,
+        N_("The first row must name the columns: {columns} (language optional)."),
+        ("missing", "unknown"),
+    ),
+}
+
+
+def answer(refusal: Refusal, language: str | None = None) -> ApiError:
+    """The HTTP answer to a refusal, in ``language`` (by default the caller's)."""
+    status, message, shown = ANSWERS[type(refusal)]
+    text = catalog.say(message, language or request_language(), **refusal.details)
+    return ApiError(status, refusal.code, text, **{k: refusal.details[k] for k in shown})
+
+
+# -- what views share --------------------------------------------------------------------------
 
 
 def ctx() -> Context:
-    context: Context = current_app.extensions[EXTENSION]
-    return context
+    return current_context(Context)
 
 
 def institution() -> uuid.UUID:
-    claims = current_claims()
+    """The caller's institution."""
     try:
-        return uuid.UUID(str(claims.institution))
+        return uuid.UUID(str(current_claims().institution))
     except ValueError:
-        raise ApiError(403, "forbidden", "This token is not tied to an institution.") from None
+        raise answer(d.NoInstitution()) from None
 
 
-def not_found() -> ApiError:
-    return ApiError(404, "not_found", "No such invitation.")
+def run(work: Callable[[Session], T], *, retry_on_conflict: bool = False) -> T:
+    return in_transaction(ctx().sessions, work, answer=answer, retry_on_conflict=retry_on_conflict)
+
+
+def change(work: Callable[[Session], T]) -> T:
+    """``run`` for a change of one invitation: another change winning the race is a 409."""
+    try:
+        return run(work)
+    except ApiError as error:
+        if error.error != "conflict":
+            raise
+        raise answer(d.InvitationChanged()) from None
+
+
+def as_json(row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(row._mapping) if isinstance(row, Row) else dict(row)
+    data["evaluation"] = {"ref": data["evaluation_ref"], "name": data["evaluation_name"]}
+    return data
+
+
+def after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) a cursor carries."""
+    if not cursor:
+        return None
+    try:
+        created, last_id = decode_cursor(cursor, datetime, uuid.UUID)
+    except ApiError:
+        raise answer(d.BadCursor()) from None
+    if created.tzinfo is None:
+        raise answer(d.BadCursor())
+    return created, last_id
+
+
+def filters(query: Mapping[str, Any]) -> dict[str, Any]:
+    status = query.get("status")
+    return {
+        "status": status.value if status else None,
+        "evaluation": query.get("evaluation"),
+        "email": query.get("email"),
+    }
+
+
+# -- views -------------------------------------------------------------------------------------
 
 
 @blp.route("")
@@ -92,19 +192,14 @@ class InvitationCollection(MethodView):
                 "evaluation_name": body["evaluation"]["name"],
             }
         )
-        context = ctx()
-        try:
-            with context.sessions() as session, session.begin():
-                (result,) = context.issuer.issue(
-                    session, institution(), [candidate], context.clock()
-                )
-        except IntegrityError:  # the same person was invited at the same moment elsewhere
-            with context.sessions() as session, session.begin():
-                (result,) = context.issuer.issue(
-                    session, institution(), [candidate], context.clock()
-                )
+        context, owner = ctx(), institution()
+        # the same person invited at the same moment elsewhere: the retry finds that one
+        (result,) = run(
+            lambda s: issue_invitations(s, context.issuing, owner, [candidate], context.clock()),
+            retry_on_conflict=True,
+        )
         status = 200 if result.outcome == "skipped" else 201
-        return service.as_json(result.invitation), status
+        return as_json(result.invitation), status
 
     @require_role(*COORDINATORS)
     @blp.arguments(InvitationQuerySchema, location="query")
@@ -112,21 +207,14 @@ class InvitationCollection(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List invitations, newest first, with filters and a cursor."""
         limit = query["limit"]
-        status = query.get("status")
-        with ctx().sessions() as session:
-            rows = service.page(
-                session,
-                institution(),
-                status=status.value if status else None,
-                evaluation=query.get("evaluation"),
-                email=query.get("email"),
-                after=_decode_cursor(query["cursor"]) if query.get("cursor") else None,
-                limit=limit + 1,
-            )
+        owner, start = institution(), after(query.get("cursor"))
+        rows = run(
+            lambda s: list_invitations(s, owner, **filters(query), after=start, limit=limit + 1)
+        )
         more = len(rows) > limit  # one row past the page says whether another page exists
         rows = rows[:limit]
-        next_cursor = _encode_cursor(rows[-1]) if more else None
-        return {"items": [service.as_json(r) for r in rows], "next_cursor": next_cursor}
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return {"items": [as_json(r) for r in rows], "next_cursor": next_cursor}
 
 
 ROSTER_BODY = {
@@ -150,14 +238,12 @@ class BulkInvitations(MethodView):
             roster = read_roster(
                 request.get_data(cache=False),
                 request.content_type or "",
-                max_rows=context.max_rows,
+                max_rows=context.settings.bulk_max_rows,
             )
-        except RosterProblem as problem:
-            raise ApiError(
-                problem.status, problem.error, problem.message, **problem.details
-            ) from None
-        with context.sessions() as session, session.begin():
-            batch_id = batch_cases.accept_roster(session, institution(), roster, context.clock())
+        except d.RosterProblem as problem:
+            raise answer(problem) from None
+        owner = institution()
+        batch_id = run(lambda s: accept_roster(s, owner, roster, context.clock()))
         return {"batch_id": batch_id, "accepted": len(roster.rows), "rejected": roster.rejected}
 
 
@@ -167,11 +253,8 @@ class BatchResource(MethodView):
     @blp.response(200, BatchSchema)
     def get(self, batch_id: uuid.UUID) -> Any:
         """Progress of a roster: rows processed, issued, enrolled, skipped, rejected."""
-        with ctx().sessions() as session:
-            batch = batch_cases.find_batch(session, institution(), batch_id)
-        if batch is None:
-            raise ApiError(404, "not_found", "No such batch.")
-        return batch
+        owner = institution()
+        return run(lambda s: find_batch(s, owner, batch_id))
 
 
 @blp.route("/export")
@@ -182,43 +265,28 @@ class InvitationExport(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """The institution's invitations as CSV; every cell is quoted, and what a spreadsheet
         would run as a formula, whatever separator it splits on, is neutralised."""
-        status = query.get("status")
+        owner = institution()
         out = io.StringIO()
         writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # with csv_safe on every cell (OWASP)
         writer.writerow([*COLUMNS, "status", "email_status", "expires_at", "id"])
-        after = None
-        with ctx().sessions() as session:
-            while True:
-                rows = service.page(
-                    session,
-                    institution(),
-                    status=status.value if status else None,
-                    evaluation=query.get("evaluation"),
-                    email=query.get("email"),
-                    after=after,
-                    limit=1000,
+
+        def write(session: Session) -> None:
+            for r in every_invitation(session, owner, **filters(query)):
+                cells = (
+                    r.email,
+                    r.first_name,
+                    r.last_name,
+                    r.evaluation_ref,
+                    r.evaluation_name,
+                    r.language,
+                    r.status,
+                    r.email_status,
+                    r.expires_at.isoformat() if r.expires_at else "",
+                    r.id,
                 )
-                for r in rows:
-                    writer.writerow(
-                        [
-                            csv_safe(str(v))
-                            for v in (
-                                r.email,
-                                r.first_name,
-                                r.last_name,
-                                r.evaluation_ref,
-                                r.evaluation_name,
-                                r.language,
-                                r.status,
-                                r.email_status,
-                                r.expires_at.isoformat() if r.expires_at else "",
-                                r.id,
-                            )
-                        ]
-                    )
-                if len(rows) < 1000:
-                    break
-                after = (rows[-1].created_at, rows[-1].id)
+                writer.writerow([csv_safe(str(v)) for v in cells])
+
+        run(write)
         response = Response(out.getvalue(), mimetype="text/csv")
         response.headers["Content-Disposition"] = 'attachment; filename="invitations.csv"'
         return response
@@ -230,27 +298,8 @@ class InvitationResource(MethodView):
     @blp.response(200, InvitationSchema)
     def get(self, invitation_id: uuid.UUID) -> Any:
         """One invitation of the caller's institution."""
-        with ctx().sessions() as session:
-            try:
-                return service.as_json(service.find(session, institution(), invitation_id))
-            except NotFound:
-                raise not_found() from None
-
-
-def _change(
-    action: Callable[[Session, uuid.UUID, uuid.UUID, datetime], Any], invitation_id: uuid.UUID
-) -> Any:
-    context = ctx()
-    try:
-        with context.sessions() as session, session.begin():
-            row = action(session, institution(), invitation_id, context.clock())
-    except NotFound:
-        raise not_found() from None
-    except InvitationStateError as exc:
-        raise ApiError(409, exc.error, exc.message) from None
-    except IntegrityError:  # another change to the same invitation won the race
-        raise ApiError(409, "conflict", "The invitation changed meanwhile; try again.") from None
-    return service.as_json(row)
+        owner = institution()
+        return as_json(run(lambda s: find_invitation(s, owner, invitation_id)))
 
 
 @blp.route("/<uuid:invitation_id>/resend")
@@ -259,7 +308,14 @@ class InvitationResend(MethodView):
     @blp.response(200, InvitationSchema)
     def post(self, invitation_id: uuid.UUID) -> Any:
         """Send a new code, valid 30 days; the previous code stops working."""
-        return _change(ctx().issuer.resend, invitation_id)
+        context, owner = ctx(), institution()
+        return as_json(
+            change(
+                lambda s: resend_invitation(
+                    s, context.issuing, owner, invitation_id, context.clock()
+                )
+            )
+        )
 
 
 @blp.route("/<uuid:invitation_id>/revoke")
@@ -268,22 +324,11 @@ class InvitationRevoke(MethodView):
     @blp.response(200, InvitationSchema)
     def post(self, invitation_id: uuid.UUID) -> Any:
         """Withdraw an invitation; its code stops working."""
-        return _change(ctx().issuer.revoke, invitation_id)
-
-
-def _encode_cursor(row: Any) -> str:
-    raw = json.dumps([row.created_at.isoformat(), str(row.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        moment = datetime.fromisoformat(created)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(last_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ApiError(
-            400, "bad_cursor", "This cursor is not valid; start from the first page."
-        ) from None
+        context, owner = ctx(), institution()
+        return as_json(
+            change(
+                lambda s: revoke_invitation(
+                    s, context.issuing.outbox, owner, invitation_id, context.clock()
+                )
+            )
+        )

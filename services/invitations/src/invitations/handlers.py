@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from sqlalchemy.orm import Session
 
 from contracts.bus import Handler
+from contracts.bus.outbox import Outbox
+from contracts.events.clock import Clock, utcnow
 from contracts.events.envelope import Event
-from invitations.service import Issuer, record_email_outcome
-
-Clock = Callable[[], datetime]
+from invitations.outcomes import record_account_activated, record_email_outcome
 
 
-def handlers(issuer: Issuer, clock: Clock = lambda: datetime.now(UTC)) -> dict[str, Handler]:
+def handlers(outbox: Outbox, clock: Clock = utcnow) -> dict[str, Handler]:
     def account_activated(session: Session, event: Event) -> None:
-        issuer.record_activation(session, event, clock())
+        record_account_activated(session, outbox, event, clock())
 
     def email_outcome(session: Session, event: Event) -> None:
         record_email_outcome(session, event, clock())

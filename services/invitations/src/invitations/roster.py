@@ -1,5 +1,6 @@
 """Reading a roster: a CSV file with a header row, or a JSON list. Every bad row is reported
-with its number and field errors; the good rows go through."""
+with its number and field errors; the good rows go through. A file that cannot be read as a
+whole is refused (a ``RosterProblem``)."""
 
 from __future__ import annotations
 
@@ -11,22 +12,22 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from invitations.domain import normalise_email
+from invitations.domain import (
+    RosterCsvUnreadable,
+    RosterFileEmpty,
+    RosterHeaderWrong,
+    RosterJsonInvalid,
+    RosterNotAList,
+    RosterNotCsvOrJson,
+    RosterNotUtf8,
+    RosterTooLarge,
+    RosterWithoutRows,
+    normalise_email,
+)
 from invitations.schemas import RosterRowSchema
 
 COLUMNS = ("email", "first_name", "last_name", "evaluation_ref", "evaluation_name", "language")
 REQUIRED_COLUMNS = COLUMNS[:5]
-
-
-class RosterProblem(Exception):
-    """The file as a whole cannot be read; nothing in it is taken."""
-
-    def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.message = message
-        self.details = details
 
 
 @dataclass
@@ -45,18 +46,11 @@ def read_roster(raw: bytes, content_type: str, *, max_rows: int) -> Roster:
     elif mime in ("text/csv", "application/csv", "text/plain"):
         items = _csv_items(raw)
     else:
-        raise RosterProblem(
-            415, "unsupported_media_type", "Send the roster as text/csv or as a JSON list."
-        )
+        raise RosterNotCsvOrJson()
     if len(items) > max_rows:
-        raise RosterProblem(
-            413,
-            "roster_too_large",
-            f"A roster holds at most {max_rows} rows; split this one.",
-            rows=len(items),
-        )
+        raise RosterTooLarge(rows=len(items), max_rows=max_rows)
     if not items:
-        raise RosterProblem(400, "roster_empty", "The roster has no rows.")
+        raise RosterWithoutRows()
     return _check(items)
 
 
@@ -64,18 +58,16 @@ def _text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RosterProblem(
-            400, "roster_encoding", "The file is not UTF-8. Save it as “CSV UTF-8” and retry."
-        ) from None
+        raise RosterNotUtf8() from None
 
 
 def _json_items(raw: bytes) -> list[tuple[int, Any]]:
     try:
         data = json.loads(_text(raw))
     except json.JSONDecodeError as exc:
-        raise RosterProblem(400, "roster_syntax", f"The JSON is not valid: {exc.msg}.") from None
+        raise RosterJsonInvalid(reason=exc.msg) from None
     if not isinstance(data, list):
-        raise RosterProblem(400, "roster_syntax", "Send a JSON list of candidates.")
+        raise RosterNotAList()
     return list(enumerate(data, start=1))
 
 
@@ -84,20 +76,14 @@ def _csv_items(raw: bytes) -> list[tuple[int, Any]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise RosterProblem(400, "roster_empty", "The file is empty.") from None
+        raise RosterFileEmpty() from None
     except csv.Error as exc:
-        raise RosterProblem(400, "roster_syntax", f"The CSV cannot be read: {exc}.") from None
+        raise RosterCsvUnreadable(reason=str(exc)) from None
     names = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     unknown = [n for n in names if n not in COLUMNS]
     if missing or unknown or len(set(names)) != len(names):
-        raise RosterProblem(
-            400,
-            "roster_header",
-            "The first row must name the columns: " + ", ".join(COLUMNS) + " (language optional).",
-            missing=missing,
-            unknown=unknown,
-        )
+        raise RosterHeaderWrong(missing=missing, unknown=unknown, columns=", ".join(COLUMNS))
     items: list[tuple[int, Any]] = []
     try:
         for number, values in enumerate(reader, start=2):
@@ -108,7 +94,7 @@ def _csv_items(raw: bytes) -> list[tuple[int, Any]]:
                 continue
             items.append((number, dict(zip(names, values, strict=True))))
     except csv.Error as exc:
-        raise RosterProblem(400, "roster_syntax", f"The CSV cannot be read: {exc}.") from None
+        raise RosterCsvUnreadable(reason=str(exc)) from None
     return items
 
 

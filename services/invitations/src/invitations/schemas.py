@@ -7,7 +7,8 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 
 from contracts.events.humantext import HumanText
-from invitations.domain import LANGUAGES, EmailStatus, Status
+from contracts.runtime.languages import LANGUAGES
+from invitations.domain import EmailStatus, Status
 
 REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "Required."}
 

@@ -1,6 +1,11 @@
-"""Tables of the invitations service."""
+"""Tables of the invitations service, and the queries its use cases call."""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -8,15 +13,24 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Row,
     String,
     Table,
     Text,
     Uuid,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
 )
+from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
 from contracts.runtime.database import UtcDateTime, service_metadata
-from invitations.domain import STANDING
+from invitations.domain import STANDING, Status
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
@@ -94,3 +108,271 @@ activated_addresses = Table(
     Column("account_id", Uuid, nullable=False),
     Column("activated_at", UtcDateTime(), nullable=False),
 )
+
+
+# -- invitations -------------------------------------------------------------------------------
+
+
+def standing_among(
+    session: Session, institution_id: uuid.UUID, emails: Iterable[str]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The standing invitations of these addresses, by (email, evaluation)."""
+    rows = session.execute(
+        select(invitations).where(
+            invitations.c.institution_id == institution_id,
+            invitations.c.email.in_(list(emails)),
+            _standing,
+        )
+    )
+    return {(r.email, r.evaluation_ref): dict(r._mapping) for r in rows}
+
+
+def with_accounts_among(session: Session, emails: Iterable[str]) -> set[str]:
+    """Those of these addresses that have an active account."""
+    return set(
+        session.scalars(
+            select(activated_addresses.c.email).where(activated_addresses.c.email.in_(list(emails)))
+        )
+    )
+
+
+def has_account(session: Session, email: str) -> bool:
+    known = select(activated_addresses.c.email).where(activated_addresses.c.email == email)
+    return session.scalar(known) is not None
+
+
+def add_invitations(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(invitations), list(rows))
+
+
+def find_invitation(
+    session: Session,
+    institution_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Row[Any] | None:
+    query = select(invitations).where(
+        invitations.c.id == invitation_id, invitations.c.institution_id == institution_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).first()
+
+
+def page_of_invitations(
+    session: Session,
+    institution_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    evaluation: str | None = None,
+    email: str | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> list[Row[Any]]:
+    """Newest first; ``after`` is the (created_at, id) of the last row already seen."""
+    query = select(invitations).where(invitations.c.institution_id == institution_id)
+    if status:
+        query = query.where(invitations.c.status == status)
+    if evaluation:
+        query = query.where(invitations.c.evaluation_ref == evaluation)
+    if email:
+        query = query.where(invitations.c.email == email)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(
+                invitations.c.created_at < created,
+                and_(invitations.c.created_at == created, invitations.c.id < last_id),
+            )
+        )
+    query = query.order_by(invitations.c.created_at.desc(), invitations.c.id.desc()).limit(limit)
+    return list(session.execute(query).all())
+
+
+def is_replaced(session: Session, row: Row[Any]) -> bool:
+    """Whether another standing invitation exists for the same person and evaluation."""
+    other = session.scalar(
+        select(invitations.c.id)
+        .where(
+            invitations.c.institution_id == row.institution_id,
+            invitations.c.email == row.email,
+            invitations.c.evaluation_ref == row.evaluation_ref,
+            invitations.c.id != row.id,
+            _standing,
+        )
+        .limit(1)
+    )
+    return other is not None
+
+
+def update_invitation(session: Session, invitation_id: uuid.UUID, **values: Any) -> Row[Any]:
+    return session.execute(
+        update(invitations)
+        .where(invitations.c.id == invitation_id)
+        .values(**values)
+        .returning(invitations)
+    ).one()
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[Any]:
+    """Pending invitations whose time has come, claimed with SKIP LOCKED, so several
+    sweepers never take one twice."""
+    return list(
+        session.execute(
+            select(invitations.c.id, invitations.c.institution_id, invitations.c.email)
+            .where(invitations.c.status == Status.PENDING.value, invitations.c.expires_at <= now)
+            .order_by(invitations.c.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
+def mark_expired(session: Session, invitation_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    if invitation_ids:
+        session.execute(
+            update(invitations)
+            .where(invitations.c.id.in_(list(invitation_ids)))
+            .values(status=Status.EXPIRED.value, code_digest=None, updated_at=now)
+        )
+
+
+def remember_account(
+    session: Session, email: str, account_id: uuid.UUID, activated_at: datetime
+) -> None:
+    """Remember an address with an active account, once."""
+    if not has_account(session, email):
+        session.execute(
+            insert(activated_addresses).values(
+                email=email, account_id=account_id, activated_at=activated_at
+            )
+        )
+
+
+def usable_for_update(session: Session, invitation_id: uuid.UUID) -> Row[Any] | None:
+    """The invitation whose code may still activate an account (pending or expired)."""
+    return session.execute(
+        select(invitations)
+        .where(
+            invitations.c.id == invitation_id,
+            invitations.c.status.in_([Status.PENDING.value, Status.EXPIRED.value]),
+        )
+        .with_for_update()
+    ).first()
+
+
+def pending_of_address(session: Session, email: str) -> list[Row[Any]]:
+    return list(
+        session.execute(
+            select(invitations)
+            .where(invitations.c.email == email, invitations.c.status == Status.PENDING.value)
+            .with_for_update()
+        ).all()
+    )
+
+
+def record_email_status(
+    session: Session,
+    invitation_id: uuid.UUID,
+    source_event_id: uuid.UUID,
+    *,
+    status: str,
+    error: str | None,
+    unless_status: str | None,
+    now: datetime,
+) -> None:
+    """The email status of an invitation whose latest email is ``source_event_id``."""
+    which = [
+        invitations.c.id == invitation_id,
+        invitations.c.last_event_id == source_event_id,
+    ]
+    if unless_status is not None:
+        which.append(invitations.c.email_status != unless_status)
+    session.execute(
+        update(invitations)
+        .where(*which)
+        .values(email_status=status, email_error=error, updated_at=now)
+    )
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+def add_batch(session: Session, batch: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
+    session.execute(insert(batches).values(**batch))
+    if rows:
+        session.execute(insert(batch_rows), list(rows))
+
+
+def claim_waiting_rows(session: Session, limit: int) -> list[Any]:
+    """Waiting roster rows, oldest batch first, claimed with SKIP LOCKED, so several workers
+    share the work."""
+    return list(
+        session.execute(
+            select(
+                batch_rows.c.batch_id,
+                batch_rows.c.row_number,
+                batch_rows.c.payload,
+                batches.c.institution_id,
+            )
+            .join(batches, batches.c.id == batch_rows.c.batch_id)
+            .where(batch_rows.c.outcome.is_(None))
+            .order_by(batches.c.created_at, batch_rows.c.batch_id, batch_rows.c.row_number)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=batch_rows)
+        ).all()
+    )
+
+
+def record_row_outcomes(
+    session: Session, batch_id: uuid.UUID, outcomes: Iterable[tuple[int, str, uuid.UUID]]
+) -> None:
+    """(row number, outcome, invitation id) of rows of one batch."""
+    session.connection().execute(
+        update(batch_rows)
+        .where(
+            batch_rows.c.batch_id == bindparam("b_batch"),
+            batch_rows.c.row_number == bindparam("b_row"),
+        )
+        .values(outcome=bindparam("b_outcome"), invitation_id=bindparam("b_invitation")),
+        [
+            {"b_batch": batch_id, "b_row": row, "b_outcome": outcome, "b_invitation": invitation}
+            for row, outcome, invitation in outcomes
+        ],
+    )
+
+
+def count_progress(session: Session, batch_id: uuid.UUID, processed: int, **counts: int) -> None:
+    session.execute(
+        update(batches)
+        .where(batches.c.id == batch_id)
+        .values(
+            processed=batches.c.processed + processed,
+            **{name: batches.c[name] + count for name, count in counts.items()},
+        )
+    )
+
+
+def rows_waiting(session: Session, batch_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(batch_rows)
+            .where(batch_rows.c.batch_id == batch_id, batch_rows.c.outcome.is_(None))
+        )
+        or 0
+    )
+
+
+def complete_batch(session: Session, batch_id: uuid.UUID, status: str, now: datetime) -> None:
+    session.execute(
+        update(batches).where(batches.c.id == batch_id).values(status=status, completed_at=now)
+    )
+
+
+def find_batch(session: Session, institution_id: uuid.UUID, batch_id: uuid.UUID) -> Row[Any] | None:
+    return session.execute(
+        select(batches).where(batches.c.id == batch_id, batches.c.institution_id == institution_id)
+    ).first()
