@@ -6,12 +6,11 @@ the order."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from invitations_testkit import InvitationsWorld, build_world
+from invitations_testkit import World
 
 from contracts.events.codec import decode
 from contracts.events.envelope import Event
@@ -19,57 +18,6 @@ from contracts.events.examples import load_example
 from invitations.jobs import expire_due_invitations
 
 BOTH_ORDERS = pytest.mark.parametrize("reverse", [False, True], ids=["in_order", "reversed"])
-
-
-class World(InvitationsWorld):
-    def invite(self, email: str = "ada@example.org", ref: str = "MATH101") -> dict[str, Any]:
-        answer = self.client.post(
-            "/api/v1/invitations",
-            json={
-                "email": email,
-                "first_name": "Ada",
-                "last_name": "Lovelace",
-                "evaluation": {"ref": ref, "name": "Mathematics 101"},
-            },
-            headers=self.auth(),
-        )
-        assert answer.status_code == 201, answer.get_json()
-        body: dict[str, Any] = answer.get_json()
-        return body
-
-    def get(self, invitation_id: str) -> dict[str, Any]:
-        answer = self.client.get(f"/api/v1/invitations/{invitation_id}", headers=self.auth())
-        assert answer.status_code == 200
-        body: dict[str, Any] = answer.get_json()
-        return body
-
-    def resend(self, invitation_id: str) -> int:
-        path = f"/api/v1/invitations/{invitation_id}/resend"
-        return self.client.post(path, headers=self.auth()).status_code
-
-    def activated(self, email: str, invitation_id: str) -> Event:
-        body = load_example("AccountActivated")
-        body["id"] = str(uuid.uuid4())
-        body["correlation_id"] = body["id"]
-        body["data"].update(
-            email=email, invitation_id=invitation_id, institution_id=str(self.institution)
-        )
-        return decode(body)
-
-    def announced(self, invitation_id: str) -> list[dict[str, Any]]:
-        """The InvitationIssued events of one invitation, oldest first."""
-        return [
-            e["data"]
-            for e in self.events("InvitationIssued")
-            if e["data"]["invitation_id"] == invitation_id
-        ]
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    built = build_world(World, database_url, tmp_path)
-    yield built
-    built.engine.dispose()
 
 
 def _in_order(steps: list[Callable[[], object]], reverse: bool) -> None:
@@ -90,7 +38,7 @@ def test_a_delivered_email_stays_delivered_whatever_outcome_comes_late(
 ) -> None:
     """Two workers sent one email (a lease ran out): one relay accepted it, the other one
     failed; the candidate has the email either way."""
-    created = world.invite()
+    created = world.invited()
     (issued,) = world.events("InvitationIssued")
     delivered = email_outcome("EmailDelivered", created["id"], issued["id"])
     failed = email_outcome("EmailFailed", created["id"], issued["id"])
@@ -105,7 +53,7 @@ def test_a_delivered_email_stays_delivered_whatever_outcome_comes_late(
 def test_an_activation_and_a_resend_end_activated_in_either_order(
     world: World, reverse: bool
 ) -> None:
-    created = world.invite()
+    created = world.invited()
     activated = world.activated(created["email"], created["id"])
 
     _in_order([lambda: world.resend(created["id"]), lambda: world.handle(activated)], reverse)
@@ -120,12 +68,12 @@ def test_an_activation_and_a_resend_end_activated_in_either_order(
 def test_an_invitation_to_another_evaluation_ends_enrolled_in_either_order(
     world: World, reverse: bool
 ) -> None:
-    first = world.invite(ref="MATH101")
+    first = world.invited(ref="MATH101")
     activated = world.activated(first["email"], first["id"])
     second: dict[str, Any] = {}
 
     _in_order(
-        [lambda: second.update(world.invite(ref="PHYS201")), lambda: world.handle(activated)],
+        [lambda: second.update(world.invited(ref="PHYS201")), lambda: world.handle(activated)],
         reverse,
     )
 
@@ -139,7 +87,7 @@ def test_an_invitation_to_another_evaluation_ends_enrolled_in_either_order(
 def test_an_activation_and_the_expiry_sweep_end_activated_in_either_order(
     world: World, reverse: bool
 ) -> None:
-    created = world.invite()
+    created = world.invited()
     activated = world.activated(created["email"], created["id"])
 
     def sweep() -> None:

@@ -7,14 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from invitations_testkit import START, InvitationsWorld, build_world
-from sqlalchemy import select
+from invitations_testkit import START, World
 
 from contracts.events.codec import decode
 from contracts.events.envelope import Event
@@ -24,48 +21,11 @@ from contracts.testing.tokens import TestTokens
 from invitations import create_app
 from invitations.config import InvitationSettings
 from invitations.domain import code_digest
-from invitations.store import invitations
 
 THIRTY_DAYS = timedelta(days=30)
 
 
 # -- the world -------------------------------------------------------------------------------------
-
-
-class World(InvitationsWorld):
-    def invite(
-        self,
-        email: str = "ada@example.org",
-        ref: str = "MATH101",
-        *,
-        headers: dict[str, str] | None = None,
-        **fields: Any,
-    ) -> Any:
-        body = {
-            "email": email,
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "evaluation": {"ref": ref, "name": "Mathematics 101"},
-            **fields,
-        }
-        return self.client.post("/api/v1/invitations", json=body, headers=headers or self.auth())
-
-    def row(self, invitation_id: str | uuid.UUID) -> Any:
-        with self.engine.connect() as db:
-            return db.execute(
-                select(invitations).where(invitations.c.id == uuid.UUID(str(invitation_id)))
-            ).one()
-
-    def digests(self) -> set[str | None]:
-        with self.engine.connect() as db:
-            return set(db.scalars(select(invitations.c.code_digest)))
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    built = build_world(World, database_url, tmp_path)
-    yield built
-    built.engine.dispose()
 
 
 def account_activated(
