@@ -319,6 +319,23 @@ def test_an_unknown_invitation_is_404(world: World) -> None:
     assert world.client.get("/api/v1/invitations/nope", headers=world.auth()).status_code == 404
 
 
+def test_a_refusal_is_worded_in_the_callers_language(world: World) -> None:
+    path = f"/api/v1/invitations/{uuid.uuid4()}"
+    english = world.client.get(path, headers=world.auth())
+    french = world.client.get(path, headers={**world.auth(), "Accept-Language": "fr-CA,fr;q=0.9"})
+    assert english.get_json() == {"error": "not_found", "message": "No such invitation."}
+    assert french.get_json() == {"error": "not_found", "message": "Cette invitation n'existe pas."}
+    roster = world.client.post(
+        "/api/v1/invitations/bulk",
+        data=b"email,first_name\nada@example.org,Ada\n",
+        content_type="text/csv",
+        headers={**world.auth(), "Accept-Language": "fr"},
+    ).get_json()
+    assert roster["error"] == "roster_header"
+    assert roster["message"].startswith("La première ligne doit nommer les colonnes : email,")
+    assert roster["missing"] == ["last_name", "evaluation_ref", "evaluation_name"]
+
+
 # -- resend and revoke -----------------------------------------------------------------------------
 
 
