@@ -14,6 +14,7 @@ from harness import CODE, Running, run_platform, text_of
 from sqlalchemy import func, select
 
 from contracts.bus.tables import OUTBOX
+from contracts.runtime.service import CONTEXT
 from contracts.testing.bus import wait_until
 from invitations.domain import code_digest
 from invitations.store import invitations, metadata
@@ -39,9 +40,7 @@ def stored_digest(running: Running, invitation_id: object) -> str | None:
 
 
 def code_key(running: Running) -> bytes:
-    return bytes(
-        running.platform.apps["invitations"].extensions["nexam.invitations"].issuer.code_key
-    )
+    return bytes(running.platform.apps["invitations"].extensions[CONTEXT].issuing.code_key)
 
 
 def email_status(running: Running, token: str, invitation_id: object) -> str:

@@ -94,7 +94,14 @@ def service_app(service: str, tmp_path: Path, jwks_url: str | None = None) -> Fl
         environ["GATEWAY_JWKS_URL"] = jwks_url
     service_settings = ServiceSettings.from_env(service, environ)
     upgrade(service, service_settings.database_url)
-    app: Flask = importlib.import_module(service).create_app(service_settings)
+    if service == "invitations":
+        from invitations.config import InvitationSettings
+
+        app: Flask = importlib.import_module(service).create_app(
+            InvitationSettings.for_service(service_settings, environ)
+        )
+        return app
+    app = importlib.import_module(service).create_app(service_settings)
     return app
 
 

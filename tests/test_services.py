@@ -20,10 +20,9 @@ def handlers_of(service: str) -> Mapping[str, Any]:
     module = importlib.import_module(f"{service}.handlers")
     if service == "invitations":
         from contracts.bus.outbox import Outbox
-        from invitations.service import Issuer
         from invitations.store import metadata
 
-        return dict(module.handlers(Issuer(Outbox(metadata, service), b"k" * 32)))
+        return dict(module.handlers(Outbox(metadata, service)))
     if service == "notifier":
         from notifier.config import NotifierSettings
 

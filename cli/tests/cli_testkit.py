@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from contracts.runtime.migrations import upgrade
+from contracts.runtime.service import CONTEXT
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
 from invitations.config import InvitationSettings
@@ -138,9 +139,8 @@ def running_platform(root: Path) -> Iterator[Platform]:
     )
     tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
     app = create_app(settings, verifier=tokens.verifier())
-    context = app.extensions["nexam.invitations"]
-    runtime = app.extensions["nexam.runtime"]
-    worker = Worker(lambda: issue_waiting_rows(runtime.sessions, context.issuer, context.clock))
+    context = app.extensions[CONTEXT]
+    worker = Worker(lambda: issue_waiting_rows(context.sessions, context.issuing, context.clock))
     worker.running.set()
     worker_thread = threading.Thread(target=worker.loop, daemon=True)
     worker_thread.start()
@@ -151,7 +151,7 @@ def running_platform(root: Path) -> Iterator[Platform]:
     finally:
         worker.stop.set()
         worker_thread.join(5)
-        runtime.engine.dispose()
+        app.extensions["nexam.runtime"].engine.dispose()
     assert worker.errors == []
 
 

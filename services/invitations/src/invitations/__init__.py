@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import Flask
 
 from contracts.events.clock import Clock, utcnow
@@ -34,8 +32,4 @@ def create_app(
         runtime, title="Nexam invitations", blueprints=[blp], verifier=verifier, context=context
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.bulk_max_bytes
-    # the nexam command's tests (moving out to cli/) run the roster job with these
-    app.extensions["nexam.invitations"] = SimpleNamespace(
-        issuer=context.issuing, clock=context.clock
-    )
     return app
