@@ -243,6 +243,10 @@ def _create_app(service: str, env: dict[str, str]) -> Any:
         from invitations.config import InvitationSettings
 
         return module.create_app(InvitationSettings.from_env(env))
+    if service == "notifier":
+        from notifier.config import NotifierSettings
+
+        return module.create_app(NotifierSettings.from_env(env))
     config = importlib.import_module(f"{service}.config")
     if service == "identity":  # identity reads a few settings of its own besides these
         return module.create_app(config.load_settings(env), environ=env)

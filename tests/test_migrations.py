@@ -190,6 +190,10 @@ def own_settings(service: str, settings: ServiceSettings) -> Any:
         from invitations.config import InvitationSettings
 
         return InvitationSettings.for_service(settings)
+    if service == "notifier":
+        from notifier.config import NotifierSettings
+
+        return NotifierSettings.for_service(settings)
     return settings
 
 

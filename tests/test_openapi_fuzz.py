@@ -101,6 +101,11 @@ def service_app(service: str, tmp_path: Path, jwks_url: str | None = None) -> Fl
             InvitationSettings.for_service(service_settings, environ)
         )
         return app
+    if service == "notifier":
+        from notifier.config import NotifierSettings
+
+        app = importlib.import_module(service).create_app(NotifierSettings.from_env(environ))
+        return app
     app = importlib.import_module(service).create_app(service_settings)
     return app
 

@@ -45,7 +45,7 @@ def notifier(tmp_path: Path, database_url: str) -> Iterator[Notifier]:
 def app(notifier: Notifier, key: SigningKey) -> Iterator[Flask]:
     settings = notifier.settings.service
     verifier = TokenVerifier(settings.token_issuer, settings.token_audience, jwks=key.jwks())
-    flask_app = create_app(settings, verifier=verifier)
+    flask_app = create_app(notifier.settings, verifier=verifier)
     yield flask_app
     flask_app.extensions["nexam.runtime"].engine.dispose()
 
@@ -208,7 +208,7 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400(
 
     assert response.status_code == 400
     assert response.json == {
-        "error": "invalid_cursor",
+        "error": "bad_cursor",
         "message": "The cursor is not one this API gave out.",
     }
 

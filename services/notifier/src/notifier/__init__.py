@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from flask import Flask
 
+from contracts.events.clock import Clock, utcnow
 from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.service import build_runtime, create_service_app
-from contracts.runtime.settings import ServiceSettings
 from notifier import store
-from notifier.api import deliveries_blueprint
-from notifier.config import load_settings
+from notifier.api import Context, deliveries_blueprint
+from notifier.config import NotifierSettings
 
 
 def create_app(
-    settings: ServiceSettings | None = None, *, verifier: TokenVerifier | None = None
+    settings: NotifierSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    clock: Clock | None = None,
 ) -> Flask:
-    runtime = build_runtime(settings or load_settings(), store.metadata)
+    settings = settings or NotifierSettings.from_env()
+    runtime = build_runtime(settings.service, store.metadata)
     return create_service_app(
-        runtime, title="Nexam notifier", blueprints=[deliveries_blueprint()], verifier=verifier
+        runtime,
+        title="Nexam notifier",
+        blueprints=[deliveries_blueprint()],
+        verifier=verifier,
+        context=Context(sessions=runtime.sessions, clock=clock or utcnow, settings=settings),
     )

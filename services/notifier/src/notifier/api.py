@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import RowMapping
+from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.events.clock import Clock
 from contracts.runtime.auth import require_role
+from contracts.runtime.cursor import decode_cursor, encode_cursor
 from contracts.runtime.errors import ApiError
-from contracts.runtime.service import ServiceRuntime
-from notifier import store
+from contracts.runtime.refusals import Refusal
+from contracts.runtime.service import current_context
+from contracts.runtime.transaction import in_transaction
+from notifier import delivery
+from notifier.config import NotifierSettings
 from notifier.schemas import DeliveryPageSchema, DeliveryQuerySchema
 
 OPERATOR = "operator"
@@ -21,18 +25,33 @@ OPERATOR = "operator"
 MAX_ID = 2**63 - 1
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"d{last_id}".encode()).decode().rstrip("=")
+@dataclass(frozen=True)
+class Context:
+    """What the notifier's views are given."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    settings: NotifierSettings
 
 
-def decode_cursor(cursor: str) -> int:
+def answer(refusal: Refusal) -> ApiError:
+    """The operator's view refuses nothing of its own: a refusal reaching it is a bug."""
+    raise TypeError(f"the notifier's views have no answer for the refusal {refusal.code!r}")
+
+
+def bad_cursor() -> ApiError:
+    return ApiError(400, "bad_cursor", "The cursor is not one this API gave out.")
+
+
+def last_id(cursor: str) -> int:
+    """The id of the last row the cursor's page gave."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    if raw[:1] == "d" and raw[1:].isdigit() and raw[1:].isascii() and 0 < int(raw[1:]) <= MAX_ID:
-        return int(raw[1:])
-    raise ApiError(400, "invalid_cursor", "The cursor is not one this API gave out.")
+        (value,) = decode_cursor(cursor, int)
+    except (ApiError, OverflowError):
+        raise bad_cursor() from None
+    if isinstance(value, int) and 0 < value <= MAX_ID:
+        return value
+    raise bad_cursor()
 
 
 def deliveries_blueprint() -> Blueprint:
@@ -53,22 +72,23 @@ def deliveries_blueprint() -> Blueprint:
     def list_deliveries(args: dict[str, Any]) -> dict[str, Any]:
         """Deliveries, newest first, by recipient address and/or source event; codes,
         tokens and the links that carry them are redacted."""
-        limit = int(args["limit"])
         cursor = args.get("cursor")
-        runtime: ServiceRuntime = current_app.extensions["nexam.runtime"]
-        with runtime.sessions() as session:
-            rows = store.list_deliveries(
+        before_id = last_id(cursor) if cursor is not None else None
+        context = current_context(Context)
+        page = in_transaction(
+            context.sessions,
+            lambda session: delivery.list_deliveries(
                 session,
                 email=args.get("email"),
                 event_id=args.get("event_id"),
-                before_id=decode_cursor(cursor) if cursor is not None else None,
-                limit=limit + 1,
-            )
-        page = rows[:limit]
-        more = len(rows) > limit
+                before_id=before_id,
+                limit=int(args["limit"]),
+            ),
+            answer=answer,
+        )
         return {
-            "items": [_item(row) for row in page],
-            "next_cursor": encode_cursor(page[-1]["id"]) if more else None,
+            "items": [_item(row) for row in page.rows],
+            "next_cursor": encode_cursor(page.last_id) if page.last_id is not None else None,
         }
 
     return blp
@@ -88,9 +108,9 @@ def _item(row: RowMapping) -> dict[str, Any]:
         "status": row["status"],
         "attempts": row["attempts"],
         "last_error": row["last_error"],
-        "created_at": store.utc(row["created_at"]),
-        "next_attempt_at": store.utc(row["next_attempt_at"]),
-        "sent_at": store.utc(row["sent_at"]),
-        "failed_at": store.utc(row["failed_at"]),
+        "created_at": row["created_at"],
+        "next_attempt_at": row["next_attempt_at"],
+        "sent_at": row["sent_at"],
+        "failed_at": row["failed_at"],
         "text": row["redacted_text"],
     }

@@ -81,6 +81,15 @@ class NotifierSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifierSettings:
         env = os.environ if environ is None else environ
+        return cls.for_service(load_settings(env), env)
+
+    @classmethod
+    def for_service(
+        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
+    ) -> NotifierSettings:
+        """The notifier's settings around the common ``service`` settings, the rest read from
+        ``environ`` (its defaults when none is given)."""
+        env: Mapping[str, str] = {} if environ is None else environ
         retry = RetryPolicy(
             first_delay=timedelta(
                 seconds=_number(env, "MAIL_RETRY_FIRST_SECONDS", 30.0, float, minimum=0.1)
@@ -97,7 +106,7 @@ class NotifierSettings:
                 "MAIL_RETRY_MAX_SECONDS must be at least MAIL_RETRY_FIRST_SECONDS"
             )
         return cls(
-            service=load_settings(env),
+            service=service,
             smtp=SmtpSettings.from_env(env),
             platform_name=env.get("PLATFORM_NAME", "").strip() or "Nexam",
             support_email=env.get("SUPPORT_EMAIL", "").strip() or "support@nexam.localhost",

@@ -1,11 +1,12 @@
 """The delivery round: claims due emails in batches, hands them to the sender (one SMTP
 session for all), and records each outcome with its EmailDelivered or EmailFailed event in
-one transaction per batch."""
+one transaction per batch. And the operator's listing of deliveries."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,13 +14,14 @@ from functools import cache
 from typing import Any
 
 from prometheus_client import Counter
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
 from contracts.bus.sealing import Sealer
+from contracts.events.clock import Clock
 from notifier import store
 from notifier.domain import Failure, RetryPolicy, classify
-from notifier.mail import Clock
 from notifier.sealed_mime import open_message
 from notifier.sender import MailSender, OutgoingMail
 
@@ -252,3 +254,30 @@ def _count(outcomes: _Outcomes) -> None:
         counter.labels(email.kind, "retried").inc()
     for email, _f, _at in outcomes.failed:
         counter.labels(email.kind, "failed").inc()
+
+
+# -- the operator's view ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    rows: Sequence[RowMapping]
+    #: the id to continue after, when there is more
+    last_id: int | None
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    email: str | None,
+    event_id: uuid.UUID | None,
+    before_id: int | None,
+    limit: int,
+) -> DeliveryPage:
+    """Deliveries newest first, by recipient address and/or source event, ``limit`` at a time
+    after the row ``before_id``."""
+    rows = store.list_deliveries(
+        session, email=email, event_id=event_id, before_id=before_id, limit=limit + 1
+    )
+    page = rows[:limit]
+    return DeliveryPage(page, page[-1]["id"] if len(rows) > limit else None)

@@ -6,27 +6,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from contracts.bus import SUBSCRIPTIONS, AnyHandler, HandleMany
 from contracts.bus.outbox import Outbox
+from contracts.events.clock import Clock, utcnow
 from contracts.events.envelope import Event
 from notifier import store
 from notifier.config import SERVICE, NotifierSettings, load_notifier_settings
 from notifier.domain import CODE_ENDING_EVENTS
 from notifier.invitation_codes import current_invitations, end_invitation_codes
-from notifier.mail import Clock, Composer, Sender
+from notifier.mail import Composer, Sender
 from notifier.rendering import Brand
 from notifier.sealed_mime import mime_sealer
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def queue_email(session: Session, event: Event, *, composer: Composer, clock: Clock) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import binascii
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -20,8 +19,6 @@ from contracts.events.humantext import one_line
 from notifier.domain import QUEUED, EmailPlan, Links, message_id_for, plan_email
 from notifier.rendering import Brand, EmailRenderer, RenderedEmail
 from notifier.sealed_mime import seal_message
-
-Clock = Callable[[], datetime]
 
 CRLF = "\r\n"
 

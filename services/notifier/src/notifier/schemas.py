@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contracts.runtime.cursor import MAX_LENGTH
 from notifier.domain import STATUSES
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,32}\Z"
+#: what ``contracts.runtime.cursor`` writes: unpadded URL-safe base64
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_LENGTH}}}\Z"
 
 
 class DeliveryQuerySchema(Schema):

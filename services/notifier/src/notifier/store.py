@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
@@ -20,7 +20,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     CursorResult,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -40,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
-from contracts.runtime.database import service_metadata
+from contracts.runtime.database import UtcDateTime, service_metadata
 from notifier.domain import DELIVERED, FAILED, QUEUED, STATUSES, KnownInvitation
 
 metadata = service_metadata()
@@ -72,11 +71,11 @@ outgoing_email = Table(
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_error", String(1000), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
-    Column("claimed_until", DateTime(timezone=True), nullable=True),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
-    Column("failed_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("failed_at", UtcDateTime(), nullable=True),
     CheckConstraint(f"status IN {STATUSES!r}", name="status"),
 )
 DUE_INDEX = "ix_outgoing_email_due"
@@ -104,16 +103,9 @@ known_invitations = Table(
     "known_invitations",
     metadata,
     Column("invitation_id", Uuid, primary_key=True),
-    Column("issued_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("issued_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
 )
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; everything here is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 # -- queueing -----------------------------------------------------------------------------------
@@ -176,9 +168,7 @@ def lock_invitations(
     rows = session.execute(
         select(t).where(t.c.invitation_id.in_(ids)).order_by(t.c.invitation_id).with_for_update()
     )
-    return {
-        row.invitation_id: KnownInvitation(utc(row.issued_at), utc(row.closed_at)) for row in rows
-    }
+    return {row.invitation_id: KnownInvitation(row.issued_at, row.closed_at) for row in rows}
 
 
 def remember_invitations(session: Session, known: Mapping[uuid.UUID, KnownInvitation]) -> None:
@@ -297,10 +287,7 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
             t.c.created_at,
         )
     ).all()
-    claimed = [
-        DueEmail(**(row._asdict() | {"mime": bytes(row.mime), "created_at": utc(row.created_at)}))
-        for row in rows
-    ]
+    claimed = [DueEmail(**(row._asdict() | {"mime": bytes(row.mime)})) for row in rows]
     return sorted(claimed, key=lambda due_email: (due_email.priority, due_email.id))
 
 

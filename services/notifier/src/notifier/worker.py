@@ -7,12 +7,13 @@ import argparse
 import threading
 from collections.abc import Mapping, Sequence
 
+from contracts.events.clock import utcnow
 from contracts.runtime.service import ServiceRuntime, build_runtime
 from contracts.runtime.worker import PeriodicJob, run_service_worker
 from notifier import store
 from notifier.config import NotifierSettings, load_notifier_settings
 from notifier.delivery import Delivery, deliver_due
-from notifier.handlers import handlers, utcnow
+from notifier.handlers import handlers
 from notifier.sealed_mime import PURPOSE
 from notifier.sender import SmtpSender
 
