@@ -1,57 +1,47 @@
 """Turning an email plan into its subject, text and HTML, in the candidate's language.
 
-Templates live in ``notifier/templates/<language>/<kind>.txt`` (subject block and text) and
-``<kind>.html``; both extend a layout shared by every language (``layout.txt``,
-``layout.html``) whose greeting, signature and footer come from ``<language>/phrases.txt``.
-Dates are formatted here, not in the templates, so each language only holds its wording."""
+One set of templates, ``notifier/templates/<kind>.txt`` (subject block and text) and
+``<kind>.html``, both extending a layout (``layout.txt``, ``layout.html``); their words are
+English msgids translated by the notifier's gettext catalog (``notifier/translations``) through
+Jinja's i18n extension. Moments are written by Babel, the way each language writes them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
-from jinja2.runtime import Context
+from babel.dates import format_date, format_time
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from contracts.events.schemas import LANGUAGES
+from contracts.runtime.translations import Catalog
 from notifier.domain import REDACTED, EmailPlan
 
-MONTHS = {
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-    "fr": (
-        "janvier", "février", "mars", "avril", "mai", "juin",
-        "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-    ),
-}  # fmt: skip
+CATALOG = Catalog("notifier")
 
 
 def long_date(value: date, language: str) -> str:
-    """``21 December 2026``, ``21 décembre 2026`` (``1er`` for the first, as French writes)."""
-    day = "1er" if language == "fr" and value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[language][value.month - 1]} {value.year}"
+    """``December 21, 2026``, ``21 décembre 2026``."""
+    return format_date(value, "long", locale=language)
 
 
 def clock_time(value: datetime, language: str) -> str:
-    """``09:15 UTC``, ``9 h 15 UTC``."""
-    moment = _utc(value)
-    if language == "fr":
-        return f"{moment.hour} h {moment.minute:02d} UTC"
-    return f"{moment.hour:02d}:{moment.minute:02d} UTC"
+    """``9:15 AM UTC``, ``09:15 UTC``."""
+    return f"{format_time(value, 'short', tzinfo=UTC, locale=language)} UTC"
 
 
 def long_moment(value: datetime, language: str) -> str:
-    """``21 December 2026 at 09:15 UTC``, ``21 décembre 2026 à 9 h 15 UTC``."""
-    moment = _utc(value)
-    joiner = "à" if language == "fr" else "at"
-    return f"{long_date(moment.date(), language)} {joiner} {clock_time(moment, language)}"
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """``December 21, 2026 at 9:15 AM UTC``, ``21 décembre 2026 à 09:15 UTC``."""
+    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return CATALOG.say(
+        "{date} at {time}",
+        language,
+        date=long_date(moment.date(), language),
+        time=clock_time(moment, language),
+    )
 
 
 @dataclass(frozen=True)
@@ -73,27 +63,18 @@ class RenderedEmail:
 class EmailRenderer:
     def __init__(self, brand: Brand) -> None:
         self.brand = brand
-        self.env = Environment(
-            loader=PackageLoader("notifier", "templates"),
-            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-            undefined=StrictUndefined,  # a misspelt variable fails the test, not the candidate
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,  # packaged templates never change under a running process
-        )
-        self.env.filters.update(long_date=_date_filter, moment=_moment_filter, time=_time_filter)
+        #: one environment per language: its gettext and its way of writing moments
+        self.envs = {language: _environment(language) for language in LANGUAGES}
 
     def render(self, plan: EmailPlan) -> RenderedEmail:
+        env = self.envs[plan.language]
         context = self._context(plan, plan.context)
-        text_template = self.env.get_template(f"{plan.language}/{plan.kind}.txt")
+        text_template = env.get_template(f"{plan.kind}.txt")
         subject_block = text_template.blocks["subject"](text_template.new_context(context))
         # a subject is one line; no-break spaces (French punctuation) are kept
         subject = re.sub(r"[ \t\r\n]+", " ", "".join(subject_block)).strip()
         text = text_template.render(context)
-        html = self.env.get_template(f"{plan.language}/{plan.kind}.html").render(
-            context | {"subject": subject}
-        )
+        html = env.get_template(f"{plan.kind}.html").render(context | {"subject": subject})
         redacted = text_template.render(self._context(plan, plan.redacted_context()))
         for secret in plan.secrets():  # in case a template shows a secret under another name
             redacted = redacted.replace(secret, REDACTED)
@@ -109,16 +90,28 @@ class EmailRenderer:
         }
 
 
-@pass_context
-def _date_filter(context: Context, value: date) -> str:
-    return long_date(value, context["language"])
+def _environment(language: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("notifier", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,  # a misspelt variable fails the test, not the candidate
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # packaged templates never change under a running process
+        extensions=["jinja2.ext.i18n"],
+    )
+    gettext = CATALOG.gettext(language)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, _ngettext(gettext), newstyle=False
+    )
+    env.filters.update(
+        long_date=lambda value: long_date(value, language),
+        moment=lambda value: long_moment(value, language),
+        time=lambda value: clock_time(value, language),
+    )
+    return env
 
 
-@pass_context
-def _moment_filter(context: Context, value: datetime) -> str:
-    return long_moment(value, context["language"])
-
-
-@pass_context
-def _time_filter(context: Context, value: datetime) -> str:
-    return clock_time(value, context["language"])
+def _ngettext(gettext: Callable[[str], str]) -> Callable[[str, str, int], str]:
+    return lambda singular, plural, n: gettext(singular if n == 1 else plural)
