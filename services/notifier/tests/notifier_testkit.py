@@ -2,7 +2,7 @@
 an ephemeral port), events built from the contracts' golden examples, a clock the test moves,
 a hand-written fake sender, and a migrated database with the notifier's delivery wired up.
 
-Imported by its path-unique name (``notifier_testkit``): test folders have no conftest.py."""
+Imported by its path-unique name (``notifier_testkit``), from this folder (see ``conftest.py``)."""
 
 from __future__ import annotations
 

@@ -8,19 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from notifier_testkit import FakeClock, Notifier, SmtpServer, event, notifier_settings, smtp_server
+from notifier_testkit import FakeClock, Notifier, SmtpServer, event, notifier_settings
 
 from contracts.events.codes import new_code
 from contracts.testing.leaks import forms_of
 from notifier.delivery import deliver_due
 
 RESET_TOKEN = "Vq3xD0c8Hk2mP4wL9sT1yB6nR5eJ7aZ0uF3gC8hK2mQ"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

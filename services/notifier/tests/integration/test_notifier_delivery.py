@@ -37,12 +37,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
 def notifier(
     tmp_path: Path, database_url: str, smtp: SmtpServer, clock: FakeClock
 ) -> Iterator[Notifier]:
