@@ -39,7 +39,10 @@ def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
         if not isinstance(parts, list) or len(parts) != len(kinds):
             raise ValueError("wrong shape")
         return tuple(_READERS[kind](part) for kind, part in zip(kinds, parts, strict=True))
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(
-            400, "bad_cursor", "This cursor is not valid; start from the first page."
-        ) from None
+    except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise bad_cursor() from None
+
+
+def bad_cursor() -> ApiError:
+    """The answer to a cursor this API did not give out, or one that points nowhere."""
+    return ApiError(400, "bad_cursor", "This cursor is not valid; start from the first page.")

@@ -20,6 +20,12 @@ from contracts.events.schemas import LANGUAGES
 
 #: the language the message ids are written in
 SOURCE_LANGUAGE = "en"
+#: how Babel writes each language: English as written in Europe (21 December 2026, 09:15)
+LOCALES = {"en": "en_GB", "fr": "fr_FR"}
+
+
+def babel_locale(language: str) -> str:
+    return LOCALES.get(language, language)
 
 
 def N_(message: str) -> str:
@@ -60,7 +66,7 @@ class Catalog:
         self, value: datetime, language: str, *, zone: str = "UTC", form: str = "long"
     ) -> str:
         """``value`` as a reader of ``language`` in time zone ``zone`` writes it."""
-        return format_datetime(value, form, tzinfo=ZoneInfo(zone), locale=language)
+        return format_datetime(value, form, tzinfo=ZoneInfo(zone), locale=babel_locale(language))
 
     def gettext(self, language: str) -> Callable[[str], str]:
         """A plain gettext for ``language``: for Jinja's i18n extension in templates."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.events.clock import Clock
 from contracts.runtime.auth import require_role
-from contracts.runtime.cursor import decode_cursor, encode_cursor
+from contracts.runtime.cursor import bad_cursor, decode_cursor, encode_cursor
 from contracts.runtime.errors import ApiError
 from contracts.runtime.refusals import Refusal
 from contracts.runtime.service import current_context
@@ -39,16 +39,9 @@ def answer(refusal: Refusal) -> ApiError:
     raise TypeError(f"the notifier's views have no answer for the refusal {refusal.code!r}")
 
 
-def bad_cursor() -> ApiError:
-    return ApiError(400, "bad_cursor", "The cursor is not one this API gave out.")
-
-
 def last_id(cursor: str) -> int:
     """The id of the last row the cursor's page gave."""
-    try:
-        (value,) = decode_cursor(cursor, int)
-    except (ApiError, OverflowError):
-        raise bad_cursor() from None
+    (value,) = decode_cursor(cursor, int)
     if isinstance(value, int) and 0 < value <= MAX_ID:
         return value
     raise bad_cursor()

@@ -17,24 +17,24 @@ from babel.dates import format_date, format_time
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from contracts.events.schemas import LANGUAGES
-from contracts.runtime.translations import Catalog
+from contracts.runtime.translations import Catalog, babel_locale
 from notifier.domain import REDACTED, EmailPlan
 
 CATALOG = Catalog("notifier")
 
 
 def long_date(value: date, language: str) -> str:
-    """``December 21, 2026``, ``21 décembre 2026``."""
-    return format_date(value, "long", locale=language)
+    """``21 December 2026``, ``21 décembre 2026``."""
+    return format_date(value, "long", locale=babel_locale(language))
 
 
 def clock_time(value: datetime, language: str) -> str:
-    """``9:15 AM UTC``, ``09:15 UTC``."""
-    return f"{format_time(value, 'short', tzinfo=UTC, locale=language)} UTC"
+    """``09:15 UTC``, ``09:15 UTC``."""
+    return f"{format_time(value, 'short', tzinfo=UTC, locale=babel_locale(language))} UTC"
 
 
 def long_moment(value: datetime, language: str) -> str:
-    """``December 21, 2026 at 9:15 AM UTC``, ``21 décembre 2026 à 09:15 UTC``."""
+    """``21 December 2026 at 09:15 UTC``, ``21 décembre 2026 à 09:15 UTC``."""
     moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return CATALOG.say(
         "{date} at {time}",

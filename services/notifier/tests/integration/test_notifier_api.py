@@ -209,7 +209,7 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400(
     assert response.status_code == 400
     assert response.json == {
         "error": "bad_cursor",
-        "message": "The cursor is not one this API gave out.",
+        "message": "This cursor is not valid; start from the first page.",
     }
 
 

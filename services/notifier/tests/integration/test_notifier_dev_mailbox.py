@@ -32,7 +32,7 @@ from notifier.mail import Sender, build_message
 from notifier.rendering import Brand, EmailRenderer
 from notifier.sender import OutgoingMail, SmtpSender
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 #: requirements-dev.txt installs maildump next to the interpreter; `make run` puts it on PATH
 BIN = Path(sys.executable).parent
 PLAIN_MESSAGE = (
