@@ -27,11 +27,12 @@ from contracts.events.codes import new_code
 from contracts.events.envelope import Event
 from contracts.events.examples import load_example
 from contracts.runtime.migrations import upgrade
+from contracts.runtime.service import CONTEXT
 from contracts.runtime.settings import ServiceSettings
 from contracts.testing.tokens import TestTokens
 from identity import create_app
+from identity.api import Context
 from identity.config import load_settings
-from identity.context import EXTENSION, Context
 from identity.handlers import handlers
 from identity.passwords import Passwords
 from identity.store import accounts, outbox
@@ -115,7 +116,7 @@ class IdentityWorld:
 
     @property
     def context(self) -> Context:
-        context: Context = self.app.extensions[EXTENSION]
+        context: Context = self.app.extensions[CONTEXT]
         return context
 
     def again(self, passwords: Passwords | None = None, **env: str) -> IdentityWorld:

@@ -1,6 +1,6 @@
 """The candidate's public API besides activation (DESIGN section 6): sign-in, sign-out,
 forgotten passwords and the profile. Issuing tokens is the gateway's: the code step of
-sign-in and the refresh are reached through the internal API (see ``api.py``)."""
+sign-in and the refresh are reached through the internal API (see ``internal_api.py``)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Row
 
 from contracts.runtime.auth import Claims, require_role
-from contracts.runtime.errors import ApiError
-from identity import profile, recovery, sessions, signin
-from identity.context import LANGUAGES, ctx, request_language
-from identity.messages import say
+from contracts.runtime.languages import LANGUAGES, request_language
+from identity import challenges, profile, recovery, signin
+from identity.api import answer, answering, catalog, context, run, settle
+from identity.domain import SessionEnded
 from identity.passwords import MAX_LENGTH
+from identity.throttle import count_attempt
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in and profile")
 
@@ -81,27 +82,24 @@ class NewPasswordSchema(Schema):
 
 
 def _signed_in() -> tuple[Row[Any], uuid.UUID]:
-    """The candidate of the bearer token, whose session must still be live: a password
-    change or reset ends access at once here, and within the token's life elsewhere."""
+    """The candidate of the bearer token, whose session must still be live."""
     claims: Claims = g.claims
-    context = ctx()
     try:
         account_id = uuid.UUID(claims.subject)
         session_id = uuid.UUID(str(claims.raw.get("sid")))
     except ValueError:
-        raise _ended() from None
-    with context.sessions() as session:
-        live = sessions.is_live(session, session_id, account_id, context.clock())
-    row = profile.account(context, account_id) if live else None
-    if row is None:
-        raise _ended()
+        raise answer(SessionEnded()) from None
+    now = context().clock()
+    row = run(lambda session: profile.signed_in(session, account_id, session_id, now))
     return row, session_id
 
 
-def _ended() -> ApiError:
-    error = ApiError(401, "invalid_token", say("session_ended", request_language()))
-    error.headers["WWW-Authenticate"] = 'Bearer realm="nexam"'
-    return error
+def _challenge(challenge_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "challenge_id": challenge_id,
+        "method": "email",
+        "expires_in": int(challenges.CODE_LIFETIME.total_seconds()),
+    }
 
 
 @blp.route("/sessions")
@@ -118,14 +116,39 @@ class Sessions(MethodView):
             if "terms_version" in body and "privacy_version" in body
             else None
         )
-        return signin.start(ctx(), body["email"], body["password"], accepted, request_language())
+        ctx = context()
+        email, password = body["email"], body["password"]
+        # counted and committed before the password is checked: a wrong one stays counted
+        attempt = run(lambda session: count_attempt(session, email, ctx.clock()))
+        found = run(lambda session: signin.find_account(session, email))
+        with answering():
+            account = signin.check_password(ctx.passwords, found, password)
+        now = ctx.clock()
+        outcome = run(
+            lambda session: signin.open_challenge(
+                session,
+                codes=ctx.codes,
+                passwords=ctx.passwords,
+                terms=ctx.terms,
+                account=account,
+                password=password,
+                accepted_terms=accepted,
+                attempt=attempt,
+                now=now,
+                caller_language=request_language(),
+            )
+        )
+        # refused after the commit: the attempt is released and the activation token exists
+        return _challenge(settle(outcome))
 
     @require_role("candidate")
     @blp.response(204)
     def delete(self) -> None:
         """Sign out: the session and its refresh token end."""
         _row, session_id = _signed_in()
-        signin.sign_out(ctx(), session_id)
+        ctx = context()
+        now = ctx.clock()
+        run(lambda session: signin.sign_out(session, ctx.outbox, session_id, now))
 
 
 @blp.route("/sessions/two-factor/resend")
@@ -134,7 +157,14 @@ class Resend(MethodView):
     @blp.response(202, ChallengeSchema)
     def post(self, body: dict[str, uuid.UUID]) -> dict[str, Any]:
         """Send a new code for a sign-in; the previous code stops working."""
-        return signin.resend(ctx(), body["challenge_id"], request_language())
+        ctx = context()
+        now = ctx.clock()
+        language = request_language()
+        issued = run(
+            lambda session: signin.resend(session, ctx.codes, body["challenge_id"], now, language),
+            language=language,
+        )
+        return _challenge(issued)
 
 
 @blp.route("/password/forgot")
@@ -143,8 +173,14 @@ class Forgot(MethodView):
     @blp.response(202, StatusSchema)
     def post(self, body: dict[str, str]) -> dict[str, str]:
         """Email a reset link, if the address has an account; the answer is the same."""
-        recovery.forgot(ctx(), body["email"])
-        return {"status": "accepted", "message": say("reset_sent", request_language())}
+        ctx = context()
+        run(lambda session: recovery.forgot(session, ctx.outbox, body["email"]))
+        message = catalog.say(
+            "If an account uses this address, a link to choose a new password is on its way. "
+            "It works for 60 minutes.",
+            request_language(),
+        )
+        return {"status": "accepted", "message": message}
 
 
 @blp.route("/password/reset")
@@ -153,9 +189,19 @@ class Reset(MethodView):
     @blp.response(200, StatusSchema)
     def post(self, body: dict[str, str]) -> dict[str, str]:
         """Choose a new password with the emailed link's token. Signs nobody in."""
-        language = request_language()
-        recovery.reset(ctx(), body["token"], body["password"], language)
-        return {"status": "changed", "message": say("password_reset", language)}
+        ctx = context()
+        now = ctx.clock()
+        token = body["token"]
+        account = run(lambda session: recovery.account_for_reset(session, token, now))
+        run(
+            lambda session: recovery.reset(
+                session, ctx.passwords, ctx.outbox, account, token, body["password"], now
+            )
+        )
+        message = catalog.say(
+            "Your password has been changed. Sign in with the new one.", request_language()
+        )
+        return {"status": "changed", "message": message}
 
 
 @blp.route("/me")
@@ -173,9 +219,7 @@ class Me(MethodView):
     def patch(self, body: dict[str, str]) -> dict[str, Any]:
         """Change the language of pages and emails."""
         row, _session_id = _signed_in()
-        profile.set_language(ctx(), row.id, body["language"])
-        changed = profile.account(ctx(), row.id)
-        assert changed is not None
+        changed = run(lambda session: profile.set_language(session, row.id, body["language"]))
         return profile.view(changed)
 
 
@@ -187,5 +231,28 @@ class MyPassword(MethodView):
     def post(self, body: dict[str, str]) -> dict[str, str]:
         """Change the password: other sessions end and a notice is emailed."""
         row, session_id = _signed_in()
-        profile.new_password(ctx(), row, body["current_password"], body["new_password"], session_id)
-        return {"status": "changed", "message": say("password_changed", row.language or "en")}
+        ctx = context()
+        language = row.language or "en"
+        # counted and committed first: a wrong current password stays counted
+        attempt = run(
+            lambda session: count_attempt(session, row.email, ctx.clock()), language=language
+        )
+        now = ctx.clock()
+        outcome = run(
+            lambda session: profile.new_password(
+                session,
+                ctx.passwords,
+                ctx.outbox,
+                row=row,
+                current=body["current_password"],
+                new=body["new_password"],
+                attempt=attempt,
+                session_id=session_id,
+                now=now,
+            )
+        )
+        settle(outcome, language=language)
+        message = catalog.say(
+            "Your password has been changed. Your other sessions have been signed out.", language
+        )
+        return {"status": "changed", "message": message}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events.codes import code_digest, normalise_code
 from contracts.events.envelope import Event
+from identity.domain import ActivationTokenInvalid, InvitationCodeInvalid
 from identity.store import (
     accounts,
     activation_tokens,
@@ -25,7 +26,6 @@ from identity.store import (
 )
 
 ACTIVATION_TOKEN_LIFETIME = timedelta(hours=1)
-STEPS = ("password", "language", "terms", "two_factor")
 
 
 @dataclass(frozen=True)
@@ -36,21 +36,6 @@ class Redeemed:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def done_steps(account: Row[Any]) -> set[str]:
-    done = {
-        "password": account.password_hash is not None,
-        "language": account.language is not None,
-        "terms": account.terms_accepted_at is not None,
-        "two_factor": account.two_factor is not None,
-    }
-    return {step for step, is_done in done.items() if is_done}
-
-
-def steps_of(account: Row[Any]) -> list[dict[str, object]]:
-    done = done_steps(account)
-    return [{"name": step, "done": step in done} for step in STEPS]
 
 
 def record_invitation(session: Session, event: Event, key: bytes, now: datetime) -> None:
@@ -167,11 +152,11 @@ def close_activation(session: Session, event: Event, status: str, now: datetime)
     )
 
 
-def redeem(session: Session, typed: str, key: bytes, now: datetime) -> Redeemed | None:
+def redeem(session: Session, typed: str, key: bytes, now: datetime) -> Redeemed:
     """An activation token for a code that is open, unexpired and whose account is still
-    pending; None in every other case, whatever the reason."""
+    pending; the same refusal in every other case, whatever the reason."""
     if normalise_code(typed) is None:
-        return None
+        raise InvitationCodeInvalid()
     found = session.execute(
         select(activations.c.invitation_id, activations.c.expires_at, accounts)
         .join(accounts, accounts.c.id == activations.c.account_id)
@@ -181,7 +166,7 @@ def redeem(session: Session, typed: str, key: bytes, now: datetime) -> Redeemed 
         )
     ).first()
     if found is None or found.expires_at <= now or found.status != "pending":
-        return None
+        raise InvitationCodeInvalid()
     account = session.execute(select(accounts).where(accounts.c.id == found.id)).one()
     return Redeemed(_new_token(session, found.invitation_id, now), account)
 
@@ -214,9 +199,11 @@ def resume(session: Session, account_id: uuid.UUID, now: datetime) -> str | None
     return _new_token(session, invitation_id, now) if invitation_id is not None else None
 
 
-def account_for_token(session: Session, token: str, now: datetime) -> Row[Any] | None:
+def account_for_token(session: Session, token: str | None, now: datetime) -> Row[Any]:
     """The account an activation token works for, with the invitation it came through
     (``via_invitation``): that is the invitation the activation completes."""
+    if not token:
+        raise ActivationTokenInvalid()
     found = session.execute(
         select(accounts, activations.c.invitation_id.label("via_invitation"))
         .join(activations, activations.c.account_id == accounts.c.id)
@@ -227,4 +214,6 @@ def account_for_token(session: Session, token: str, now: datetime) -> Row[Any] |
             activations.c.status == "open",
         )
     ).first()
+    if found is None:
+        raise ActivationTokenInvalid()
     return found

@@ -11,12 +11,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Row
 
 from contracts.runtime.auth import bearer_token
-from contracts.runtime.errors import ApiError
+from contracts.runtime.languages import LANGUAGES, request_language
 from identity import challenges, steps
-from identity.activation import account_for_token, redeem, steps_of
-from identity.context import LANGUAGES, ctx, request_language
-from identity.messages import say
+from identity.activation import account_for_token, redeem
+from identity.api import answering, context, run, settle
+from identity.domain import require_open, steps_of
 from identity.passwords import MAX_LENGTH
+from identity.throttle import count_attempt
 
 blp = Blueprint(
     "activation", __name__, url_prefix="/api/v1/activation", description="Account activation"
@@ -82,7 +83,7 @@ def _view(account: Row[Any], token: str | None = None) -> dict[str, Any]:
         "first_name": account.first_name,
         "language": account.language,
         "steps": steps_of(account),
-        **ctx().terms.as_dict(),
+        **context().terms.as_dict(),
     }
     if token is not None:
         view["activation_token"] = token
@@ -92,18 +93,8 @@ def _view(account: Row[Any], token: str | None = None) -> dict[str, Any]:
 def _holder() -> Row[Any]:
     """The account whose activation token came with the request, or 401."""
     token = bearer_token()
-    context = ctx()
-    with context.sessions() as session:
-        account = account_for_token(session, token, context.clock()) if token else None
-    if account is None:
-        error = ApiError(401, "invalid_token", say("activation_token_invalid", request_language()))
-        error.headers["WWW-Authenticate"] = 'Bearer realm="nexam-activation"'
-        raise error
-    return account
-
-
-def _language_of(account: Row[Any]) -> str:
-    return request_language(account.language)
+    now = context().clock()
+    return run(lambda session: account_for_token(session, token, now))
 
 
 @blp.route("")
@@ -113,12 +104,9 @@ class Activation(MethodView):
     @blp.alt_response(404, description="Unknown, used, expired, revoked or mistyped code")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Redeem an invitation code; the same answer for every way a code can be wrong."""
-        context = ctx()
-        with context.sessions() as session, session.begin():
-            redeemed = redeem(session, body["code"], context.code_key, context.clock())
-        if redeemed is None:
-            language = request_language()
-            raise ApiError(404, "invitation_code_invalid", say("invitation_code_invalid", language))
+        ctx = context()
+        now = ctx.clock()
+        redeemed = run(lambda session: redeem(session, body["code"], ctx.code_key, now))
         return _view(redeemed.account, redeemed.activation_token)
 
     @blp.response(200, ActivationSchema)
@@ -135,7 +123,13 @@ class Password(MethodView):
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Create the password."""
         account = _holder()
-        steps.set_password(ctx(), account, body["password"], _language_of(account))
+        ctx = context()
+        now = ctx.clock()
+        run(
+            lambda session: steps.set_password(
+                session, ctx.passwords, account, body["password"], now
+            )
+        )
         return _view(_holder())
 
 
@@ -146,7 +140,7 @@ class Language(MethodView):
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Choose the language of the platform's pages and emails."""
         account = _holder()
-        steps.set_language(ctx(), account, body["language"], _language_of(account))
+        run(lambda session: steps.set_language(session, account, body["language"]))
         return _view(_holder())
 
 
@@ -157,10 +151,19 @@ class Terms(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Accept the current Terms of Use and Privacy Policy."""
         account = _holder()
-        language = _language_of(account)
-        if body["accepted"] is not True:
-            raise ApiError(422, "terms_not_accepted", say("terms_not_accepted", language))
-        steps.accept_terms(ctx(), account, body["terms_version"], body["privacy_version"], language)
+        ctx = context()
+        now = ctx.clock()
+        run(
+            lambda session: steps.accept_terms(
+                session,
+                ctx.terms,
+                account,
+                accepted=body["accepted"],
+                terms_version=body["terms_version"],
+                privacy_version=body["privacy_version"],
+                now=now,
+            )
+        )
         return _view(_holder())
 
 
@@ -172,7 +175,12 @@ class TwoFactor(MethodView):
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Send a code by email (again: at most every 30 seconds; the new one replaces it)."""
         account = _holder()
-        challenge_id = steps.send_code(ctx(), account, _language_of(account))
+        ctx = context()
+        now = ctx.clock()
+        language = request_language(account.language)
+        challenge_id = run(
+            lambda session: steps.send_code(session, ctx.codes, account, now, language)
+        )
         return {
             "challenge_id": challenge_id,
             "method": "email",
@@ -188,5 +196,19 @@ class Confirm(MethodView):
     def post(self, body: dict[str, str]) -> dict[str, str]:
         """The code from the email: two-factor is on and the account active."""
         account = _holder()
-        steps.confirm_code(ctx(), account, body["code"], _language_of(account))
+        ctx = context()
+        language = request_language(account.language)
+        with answering(language):
+            require_open(account, "two_factor")
+        # counted and committed before the code is tried: a refused code stays counted
+        attempt = run(
+            lambda session: count_attempt(session, account.email, ctx.clock()), language=language
+        )
+        now = ctx.clock()
+        refused = run(
+            lambda session: steps.confirm_code(
+                session, ctx.codes, ctx.outbox, account, body["code"], attempt, now
+            )
+        )
+        settle(refused, language=language)
         return {"status": "active"}

@@ -1,135 +1,184 @@
-"""Identity's internal API, called by the gateway only (role ``gateway``): the gateway
-turns identity's decisions into tokens."""
+"""What identity's views share: the ``Context`` they are given, the transaction around a use
+case, and the answer to each refusal (status, code, Retry-After, the words in the person's
+language). The blueprints are ``activation_api``, ``accounts_api`` and ``internal_api``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from flask import current_app
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.runtime.auth import require_role
+from contracts.bus.outbox import Outbox
+from contracts.events.clock import Clock
 from contracts.runtime.errors import ApiError
-from identity import clients, sessions, signin
-from identity.context import ctx, request_language
+from contracts.runtime.languages import request_language
+from contracts.runtime.refusals import Refusal
+from contracts.runtime.service import current_context
+from contracts.runtime.transaction import in_transaction
+from contracts.runtime.translations import N_, Catalog
+from identity.challenges import OneTimeCodes
+from identity.domain import (
+    ActivationCodeInvalid,
+    ActivationIncomplete,
+    ActivationTokenInvalid,
+    ActivationUnavailable,
+    CurrentPasswordIncorrect,
+    InvalidCredentials,
+    InvalidGrant,
+    InvitationCodeInvalid,
+    PasswordPolicy,
+    ResendTooSoon,
+    ResetTokenInvalid,
+    SessionEnded,
+    SignInCodeInvalid,
+    StepOutOfOrder,
+    TermsNotAccepted,
+    TermsOutdated,
+    TooManyAttempts,
+)
+from identity.passwords import Passwords, described
+from identity.terms import Terms
 
-blp = Blueprint("internal", __name__, url_prefix="/internal/v1", description="For the gateway")
-
-
-class ClientCredentialsSchema(Schema):
-    client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    client_secret = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class ApiClientSchema(Schema):
-    client_id = fields.String()
-    institution_id = fields.UUID()
-    name = fields.String()
-
-
-@blp.route("/api-clients/authenticate")
-class AuthenticateClient(MethodView):
-    @require_role("gateway")
-    @blp.arguments(ClientCredentialsSchema)
-    @blp.response(200, ApiClientSchema)
-    def post(self, body: dict[str, str]) -> dict[str, Any]:
-        """Check an API client's credentials."""
-        sessions: sessionmaker[Session] = current_app.extensions["nexam.runtime"].sessions
-        with sessions() as session:
-            row = clients.authenticate_client(session, body["client_id"], body["client_secret"])
-        if row is None:
-            raise ApiError(401, "invalid_client", "Unknown client or wrong secret.")
-        return {"client_id": row.id, "institution_id": row.institution_id, "name": row.name}
-
-
-class CodeStepSchema(Schema):
-    challenge_id = fields.UUID(required=True)
-    code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+T = TypeVar("T")
+catalog = Catalog("identity")
 
 
-class RefreshSchema(Schema):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+@dataclass(frozen=True)
+class Context:
+    """What identity's views are given, built once by ``create_app``."""
+
+    sessions: sessionmaker[Session]
+    code_key: bytes
+    clock: Clock
+    outbox: Outbox
+    codes: OneTimeCodes
+    passwords: Passwords
+    terms: Terms
+    public_url: str
+    #: a refresh token presented again this soon after its rotation is the same browser
+    refresh_reuse_leeway: timedelta
 
 
-class SignedInSchema(Schema):
-    """Who signed in, for the gateway to put in its access token."""
-
-    session_id = fields.UUID()
-    account_id = fields.UUID()
-    refresh_token = fields.String()
-    session_expires_at = fields.AwareDateTime()
-    roles = fields.List(fields.String())
-    amr = fields.List(fields.String())
-    language = fields.String()
+def context() -> Context:
+    return current_context(Context)
 
 
-def _signed_in(opened: sessions.Opened, language: str) -> dict[str, Any]:
-    return {
-        "session_id": opened.session_id,
-        "account_id": opened.account_id,
-        "refresh_token": opened.refresh_token,
-        "session_expires_at": opened.expires_at,
-        "roles": ["candidate"],
-        "amr": list(opened.amr),
-        "language": language,
-    }
+def now() -> datetime:
+    return context().clock()
 
 
-@blp.route("/sessions")
-class SignInWithCode(MethodView):
-    @require_role("gateway")
-    @blp.arguments(CodeStepSchema)
-    @blp.response(201, SignedInSchema)
-    @blp.alt_response(401, description="invalid_code")
-    @blp.alt_response(429, description="too_many_attempts, with Retry-After")
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Sign in, second step: the emailed code opens a session."""
-        opened, language = signin.finish(
-            ctx(), body["challenge_id"], body["code"], request_language()
-        )
-        return _signed_in(opened, language)
+_INVALID_CODE = N_(
+    "The code is wrong or has expired. Check the latest email or ask for a new code."
+)
+
+#: each refusal's status and words
+ANSWERS: dict[type[Refusal], tuple[int, str]] = {
+    InvitationCodeInvalid: (404, N_("Invitation code does not exist or has expired")),
+    ActivationTokenInvalid: (
+        401,
+        N_("Your activation session has ended. Enter your invitation code again."),
+    ),
+    StepOutOfOrder: (409, N_("Finish the earlier activation steps first.")),
+    PasswordPolicy: (422, N_("The password does not follow the rules.")),
+    TermsNotAccepted: (
+        422,
+        N_("Accept the Terms of Use and the Privacy Policy to continue."),
+    ),
+    TermsOutdated: (
+        409,
+        N_(
+            "The Terms of Use or the Privacy Policy have changed. Read and accept the "
+            "current versions."
+        ),
+    ),
+    ActivationCodeInvalid: (400, _INVALID_CODE),
+    SignInCodeInvalid: (401, _INVALID_CODE),
+    InvalidCredentials: (401, N_("Wrong email address or password.")),
+    ResendTooSoon: (
+        429,
+        N_("A code was just sent. You can ask for a new one in {seconds} seconds."),
+    ),
+    TooManyAttempts: (429, N_("Too many failed attempts. Try again in {wait}.")),
+    ActivationIncomplete: (
+        409,
+        N_("Your account is not activated yet. Finish the activation steps."),
+    ),
+    ActivationUnavailable: (
+        409,
+        N_(
+            "Your invitation is no longer valid. Ask your evaluation coordinator for a new "
+            "invitation."
+        ),
+    ),
+    InvalidGrant: (401, N_("Your session has ended. Sign in again.")),
+    SessionEnded: (401, N_("Your session has ended. Sign in again.")),
+    ResetTokenInvalid: (
+        400,
+        N_("This link is no longer valid. Ask for a new one from the sign-in page."),
+    ),
+    CurrentPasswordIncorrect: (400, N_("The current password is wrong.")),
+}
+
+#: the bearer-token refusals, with the realm they name
+REALMS = {ActivationTokenInvalid: "nexam-activation", SessionEnded: "nexam"}
 
 
-@blp.route("/sessions/refresh")
-class Refresh(MethodView):
-    @require_role("gateway")
-    @blp.arguments(RefreshSchema)
-    @blp.response(200, SignedInSchema)
-    @blp.alt_response(401, description="invalid_grant")
-    def post(self, body: dict[str, str]) -> dict[str, Any]:
-        """The session's next refresh token; an old one presented again ends the session."""
-        opened, language = signin.refresh(ctx(), body["refresh_token"], request_language())
-        return _signed_in(opened, language)
+def answer(refusal: Refusal, language: str | None = None) -> ApiError:
+    """``refusal`` as identity answers it, in ``language``, else in the account's language
+    when the refusal concerns a known account, else in the browser's."""
+    language = language or request_language(refusal.details.get("account_language"))
+    status, text = ANSWERS[type(refusal)]
+    extra = {k: v for k, v in refusal.details.items() if k != "account_language"}
+    values: dict[str, Any] = {}
+    if isinstance(refusal, PasswordPolicy):
+        extra = {"violations": described(extra.pop("rules"), language)}
+    retry_after = extra.get("retry_after")
+    if retry_after is not None:
+        values = {"seconds": retry_after, "wait": wait_words(retry_after, language)}
+    error = ApiError(status, refusal.code, catalog.say(text, language, **values), **extra)
+    if retry_after is not None:
+        error.headers["Retry-After"] = str(retry_after)
+    realm = REALMS.get(type(refusal))
+    if realm is not None:
+        error.headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
+    return error
 
 
-class EndedQuerySchema(Schema):
-    #: at most a day: the gateway asks for an access token's life and a little more
-    within_seconds = fields.Integer(required=True, validate=validate.Range(min=1, max=86400))
+def wait_words(seconds: int, language: str) -> str:
+    """ "45 seconds", "3 minutes": how long to wait, in words people read at a glance."""
+    if seconds < 60:
+        if seconds == 1:
+            return catalog.say("1 second", language)
+        return catalog.say("{seconds} seconds", language, seconds=seconds)
+    minutes = -(-seconds // 60)
+    if minutes == 1:
+        return catalog.say("1 minute", language)
+    return catalog.say("{minutes} minutes", language, minutes=minutes)
 
 
-class EndedSessionSchema(Schema):
-    session_id = fields.UUID()
-    ended_at = fields.AwareDateTime()
+def run(work: Callable[[Session], T], *, language: str | None = None) -> T:
+    """``work`` (one use case) in one transaction; its refusal rolls back and is answered."""
+    return in_transaction(
+        context().sessions, work, answer=lambda refusal: answer(refusal, language)
+    )
 
 
-class EndedSessionsSchema(Schema):
-    sessions = fields.List(fields.Nested(EndedSessionSchema))
+def settle(outcome: T | Refusal, *, language: str | None = None) -> T:
+    """What a use case returned once its transaction is committed: a refusal it returned
+    (rather than raised, so as to keep what it wrote) is answered now."""
+    if isinstance(outcome, Refusal):
+        raise answer(outcome, language)
+    return outcome
 
 
-@blp.route("/sessions/ended")
-class EndedSessions(MethodView):
-    @require_role("gateway")
-    @blp.arguments(EndedQuerySchema, location="query")
-    @blp.response(200, EndedSessionsSchema)
-    def get(self, query: dict[str, int]) -> dict[str, Any]:
-        """The sessions ended in the last ``within_seconds`` (SessionsEnded announces each
-        as it ends): what a gateway that starts, or finds the bus again, reads to catch up."""
-        context = ctx()
-        since = context.clock() - timedelta(seconds=query["within_seconds"])
-        with context.sessions() as session:
-            ended = sessions.ended_since(session, since)
-        return {"sessions": [{"session_id": sid, "ended_at": when} for sid, when in ended]}
+@contextmanager
+def answering(language: str | None = None) -> Iterator[None]:
+    """Refusals raised outside a transaction (a password check) answered as well."""
+    try:
+        yield
+    except Refusal as refusal:
+        raise answer(refusal, language) from None

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from sqlalchemy.orm import Session
 
 from contracts.bus import Handler
 from contracts.bus.outbox import Outbox
+from contracts.events.clock import Clock, utcnow
 from contracts.events.envelope import Event
 from identity.activation import close_activation, record_invitation
 from identity.recovery import send_reset_link
 
-Clock = Callable[[], datetime]
-
 
 def handlers(
     code_key: bytes,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utcnow,
     *,
     public_url: str,
     outbox: Outbox,

@@ -100,6 +100,17 @@ def violations(
     password: str, email: str, language: str, *, names: Sequence[str] = ()
 ) -> list[dict[str, str]]:
     """Every rule the password breaks, in RULES order, with its message in the language."""
+    return described(broken_rules(password, email, names=names), language)
+
+
+def described(rules: Sequence[str], language: str) -> list[dict[str, str]]:
+    """Each broken rule with its message in the language (English if not spoken)."""
+    messages = MESSAGES.get(language, MESSAGES["en"])
+    return [{"rule": rule, "message": messages[rule]} for rule in rules]
+
+
+def broken_rules(password: str, email: str, *, names: Sequence[str] = ()) -> list[str]:
+    """Every rule the password breaks, in RULES order."""
     password = _normalise(password)
     email_name = _email_name(email)
     # "jean.dupont" and "Jean-Pierre Dupont" also as their words: "Dupont2024" is weak too
@@ -119,8 +130,7 @@ def violations(
         "contains_email": len(email_name) >= EMAIL_PART_MIN_LENGTH
         and email_name.casefold() in password.casefold(),
     }
-    messages = MESSAGES.get(language, MESSAGES["en"])
-    return [{"rule": rule, "message": messages[rule]} for rule in RULES if broken[rule]]
+    return [rule for rule in RULES if broken[rule]]
 
 
 def _default_hasher() -> PasswordHasher:

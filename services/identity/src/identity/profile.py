@@ -4,23 +4,32 @@ password (the current one required, counted like a sign-in; other sessions end).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, update
+from sqlalchemy.orm import Session
 
-from contracts.runtime.errors import ApiError
-from identity.context import Context
-from identity.messages import say
-from identity.passwords import violations
+from contracts.bus.outbox import Outbox
+from contracts.runtime.refusals import Refusal
+from identity import sessions
+from identity.domain import CurrentPasswordIncorrect, PasswordPolicy, SessionEnded
+from identity.passwords import Passwords, broken_rules
 from identity.recovery import change_password
-from identity.refusals import password_policy, too_many_attempts
 from identity.store import account_by_id, accounts
-from identity.throttle import Locked, forgive, release, reserve, throttle_key
+from identity.throttle import Reserved, forgive, release
 
 
-def account(context: Context, account_id: uuid.UUID) -> Row[Any] | None:
-    with context.sessions() as session:
-        return account_by_id(session, account_id)
+def signed_in(
+    session: Session, account_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> Row[Any]:
+    """The account of a bearer token whose session is still live: a password change or
+    reset ends access at once here, and within the token's life elsewhere."""
+    live = sessions.is_live(session, session_id, account_id, now)
+    row = account_by_id(session, account_id) if live else None
+    if row is None:
+        raise SessionEnded()
+    return row
 
 
 def view(row: Row[Any]) -> dict[str, Any]:
@@ -40,33 +49,36 @@ def view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def set_language(context: Context, account_id: uuid.UUID, language: str) -> None:
-    with context.sessions() as session, session.begin():
-        session.execute(
-            update(accounts).where(accounts.c.id == account_id).values(language=language)
-        )
+def set_language(session: Session, account_id: uuid.UUID, language: str) -> Row[Any]:
+    session.execute(update(accounts).where(accounts.c.id == account_id).values(language=language))
+    changed = account_by_id(session, account_id)
+    assert changed is not None
+    return changed
 
 
 def new_password(
-    context: Context, row: Row[Any], current: str, new: str, session_id: uuid.UUID
-) -> None:
-    language = row.language or "en"
-    key = throttle_key(row.email)
-    with context.sessions() as session, session.begin():
-        counted = reserve(session, key, context.clock())
-    if isinstance(counted, Locked):
-        raise too_many_attempts(counted.retry_after, language)
-    if row.password_hash is None or not context.passwords.verify(row.password_hash, current):
-        raise ApiError(
-            400, "current_password_incorrect", say("current_password_incorrect", language)
-        )
-    wrong = violations(new, row.email, language, names=(row.first_name, row.last_name))
+    session: Session,
+    passwords: Passwords,
+    outbox: Outbox,
+    *,
+    row: Row[Any],
+    current: str,
+    new: str,
+    attempt: Reserved,
+    session_id: uuid.UUID,
+    now: datetime,
+) -> Refusal | None:
+    """``attempt`` was counted against the address first (``throttle.count_attempt``). A
+    refusal is returned, to be answered once this is committed: a wrong current password
+    stays counted, a right one with a new password the policy refuses takes its attempt
+    back (which forgives nothing else)."""
+    if row.password_hash is None or not passwords.verify(row.password_hash, current):
+        return CurrentPasswordIncorrect()
+    wrong = broken_rules(new, row.email, names=(row.first_name, row.last_name))
     if wrong:
-        # the current password was right, which forgives nothing else
-        with context.sessions() as session, session.begin():
-            release(session, counted)
-        raise password_policy(wrong, language)
-    hashed = context.passwords.hash(new)
-    with context.sessions() as session, session.begin():
-        forgive(session, key)
-        change_password(session, context, row, hashed, "change", keep=session_id)
+        release(session, attempt)
+        return PasswordPolicy(rules=wrong)
+    hashed = passwords.hash(new)
+    forgive(session, attempt.key)
+    change_password(session, outbox, row, hashed, "change", now, keep=session_id)
+    return None

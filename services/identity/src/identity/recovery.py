@@ -10,16 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
-from contracts.runtime.errors import ApiError
 from identity import sessions
-from identity.context import Context
-from identity.messages import say
-from identity.passwords import violations
-from identity.refusals import password_policy
+from identity.domain import PasswordPolicy, ResetTokenInvalid
+from identity.passwords import Passwords, broken_rules
 from identity.store import accounts, changed_rows, reset_tokens
 from identity.throttle import forgive, throttle_key
 
@@ -33,12 +30,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def forgot(context: Context, email: str) -> None:
+def forgot(session: Session, outbox: Outbox, email: str) -> None:
     """One event in the outbox, whatever the address: whether an account has it is found
     out by identity's worker (``send_reset_link``), so neither the answer, nor its time,
     nor the writes the request makes tell a known address from an unknown one."""
-    with context.sessions() as session, session.begin():
-        context.outbox.add(session, "PasswordResetAsked", {"email": email.strip().lower()})
+    outbox.add(session, "PasswordResetAsked", {"email": email.strip().lower()})
 
 
 def send_reset_link(
@@ -83,66 +79,71 @@ def send_reset_link(
     )
 
 
-def reset(context: Context, token: str, password: str, language: str) -> None:
-    now = context.clock()
-    with context.sessions() as session:
-        account = session.execute(
-            select(accounts)
-            .join(reset_tokens, reset_tokens.c.account_id == accounts.c.id)
-            .where(
-                reset_tokens.c.token_digest == _digest(token),
-                reset_tokens.c.used_at.is_(None),
-                reset_tokens.c.expires_at > now,
-            )
-        ).first()
-    if account is None:
-        raise ApiError(400, "reset_token_invalid", say("reset_token_invalid", language))
-    language = account.language or language
-    wrong = violations(
-        password, account.email, language, names=(account.first_name, account.last_name)
-    )
-    if wrong:
-        raise password_policy(wrong, language)
-    hashed = context.passwords.hash(password)
-    with context.sessions() as session, session.begin():
-        claimed = changed_rows(
-            session,
-            update(reset_tokens)
-            .where(reset_tokens.c.token_digest == _digest(token), reset_tokens.c.used_at.is_(None))
-            .values(used_at=now),
+def account_for_reset(session: Session, token: str, now: datetime) -> Row[Any]:
+    """The account a reset link's token works for: unused and unexpired."""
+    account = session.execute(
+        select(accounts)
+        .join(reset_tokens, reset_tokens.c.account_id == accounts.c.id)
+        .where(
+            reset_tokens.c.token_digest == _digest(token),
+            reset_tokens.c.used_at.is_(None),
+            reset_tokens.c.expires_at > now,
         )
-        if claimed:
-            # every other link sent to the account dies with this one
-            session.execute(
-                update(reset_tokens)
-                .where(reset_tokens.c.account_id == account.id, reset_tokens.c.used_at.is_(None))
-                .values(used_at=now)
-            )
-            forgive(session, throttle_key(account.email))
-            change_password(session, context, account, hashed, "reset")
+    ).first()
+    if account is None:
+        raise ResetTokenInvalid()
+    return account
+
+
+def reset(
+    session: Session,
+    passwords: Passwords,
+    outbox: Outbox,
+    account: Row[Any],
+    token: str,
+    password: str,
+    now: datetime,
+) -> None:
+    """The new password of ``account_for_reset``'s account, if its token is still unused."""
+    wrong = broken_rules(password, account.email, names=(account.first_name, account.last_name))
+    if wrong:
+        raise PasswordPolicy(rules=wrong, account_language=account.language)
+    hashed = passwords.hash(password)
+    claimed = changed_rows(
+        session,
+        update(reset_tokens)
+        .where(reset_tokens.c.token_digest == _digest(token), reset_tokens.c.used_at.is_(None))
+        .values(used_at=now),
+    )
     if not claimed:
-        raise ApiError(400, "reset_token_invalid", say("reset_token_invalid", language))
+        raise ResetTokenInvalid(account_language=account.language)
+    # every other link sent to the account dies with this one
+    session.execute(
+        update(reset_tokens)
+        .where(reset_tokens.c.account_id == account.id, reset_tokens.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    forgive(session, throttle_key(account.email))
+    change_password(session, outbox, account, hashed, "reset", now)
 
 
 def change_password(
     session: Session,
-    context: Context,
+    outbox: Outbox,
     account: Any,
     hashed: str,
     reason: str,
+    now: datetime,
     keep: Any = None,
 ) -> None:
     """The new password, every other session ended, and a notice to the account's owner."""
-    now = context.clock()
     session.execute(
         update(accounts)
         .where(accounts.c.id == account.id)
         .values(password_hash=hashed, password_changed_at=now)
     )
-    sessions.revoke_all(
-        session, account.id, now, f"password_{reason}", keep=keep, outbox=context.outbox
-    )
-    context.outbox.add(
+    sessions.revoke_all(session, account.id, now, f"password_{reason}", keep=keep, outbox=outbox)
+    outbox.add(
         session,
         "PasswordChanged",
         {

@@ -11,120 +11,119 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
-from contracts.runtime.errors import ApiError
+from contracts.bus.outbox import Outbox
+from contracts.events.schemas import LANGUAGES
 from identity import challenges
-from identity.activation import STEPS, done_steps
-from identity.context import LANGUAGES, Context
-from identity.messages import say
-from identity.passwords import violations
-from identity.refusals import invalid_code, password_policy, resend_too_soon, too_many_attempts
+from identity.challenges import OneTimeCodes
+from identity.domain import (
+    ActivationCodeInvalid,
+    PasswordPolicy,
+    ResendTooSoon,
+    TermsNotAccepted,
+    TermsOutdated,
+    require_open,
+)
+from identity.passwords import Passwords, broken_rules
 from identity.store import accounts, activation_tokens, activations
-from identity.throttle import Locked, forgive, reserve, throttle_key
+from identity.terms import Terms
+from identity.throttle import Reserved, forgive
 
 
-def require_open(account: Row[Any], step: str, language: str) -> None:
-    """409 when a step before ``step`` is not done yet."""
-    done = done_steps(account)
-    missing = [s for s in STEPS[: STEPS.index(step)] if s not in done]
-    if missing:
-        raise ApiError(
-            409, "step_out_of_order", say("step_out_of_order", language), missing=missing
-        )
-
-
-def set_password(context: Context, account: Row[Any], password: str, language: str) -> None:
-    require_open(account, "password", language)
+def set_password(
+    session: Session, passwords: Passwords, account: Row[Any], password: str, now: datetime
+) -> None:
+    require_open(account, "password")
     names = (account.first_name, account.last_name)
-    wrong = violations(password, account.email, language, names=names)
+    wrong = broken_rules(password, account.email, names=names)
     if wrong:
-        raise password_policy(wrong, language)
-    hashed = context.passwords.hash(password)
-    with context.sessions() as session, session.begin():
-        session.execute(
-            update(accounts)
-            .where(accounts.c.id == account.id)
-            .values(password_hash=hashed, password_changed_at=context.clock())
-        )
+        raise PasswordPolicy(rules=wrong, account_language=account.language)
+    hashed = passwords.hash(password)
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == account.id)
+        .values(password_hash=hashed, password_changed_at=now)
+    )
 
 
-def set_language(context: Context, account: Row[Any], chosen: str, language: str) -> None:
-    require_open(account, "language", language)
+def set_language(session: Session, account: Row[Any], chosen: str) -> None:
+    require_open(account, "language")
     assert chosen in LANGUAGES
-    with context.sessions() as session, session.begin():
-        session.execute(update(accounts).where(accounts.c.id == account.id).values(language=chosen))
+    session.execute(update(accounts).where(accounts.c.id == account.id).values(language=chosen))
 
 
 def accept_terms(
-    context: Context, account: Row[Any], terms_version: str, privacy_version: str, language: str
+    session: Session,
+    terms: Terms,
+    account: Row[Any],
+    *,
+    accepted: bool,
+    terms_version: str,
+    privacy_version: str,
+    now: datetime,
 ) -> None:
-    require_open(account, "terms", language)
-    if not context.terms.accepted_by(terms_version, privacy_version):
-        raise ApiError(
-            409, "terms_outdated", say("terms_outdated", language), **context.terms.as_dict()
-        )
-    with context.sessions() as session, session.begin():
-        record_acceptance(session, account.id, context, context.clock())
+    if accepted is not True:
+        raise TermsNotAccepted(account_language=account.language)
+    require_open(account, "terms")
+    if not terms.accepted_by(terms_version, privacy_version):
+        raise TermsOutdated(**terms.as_dict(), account_language=account.language)
+    record_acceptance(session, account.id, terms, now)
 
 
-def record_acceptance(
-    session: Session, account_id: uuid.UUID, context: Context, now: datetime
-) -> None:
+def record_acceptance(session: Session, account_id: uuid.UUID, terms: Terms, now: datetime) -> None:
     session.execute(
         update(accounts)
         .where(accounts.c.id == account_id)
         .values(
-            terms_version=context.terms.terms_version,
-            privacy_version=context.terms.privacy_version,
+            terms_version=terms.terms_version,
+            privacy_version=terms.privacy_version,
             terms_accepted_at=now,
         )
     )
 
 
-def send_code(context: Context, account: Row[Any], language: str) -> uuid.UUID:
-    require_open(account, "two_factor", language)
-    with context.sessions() as session, session.begin():
-        issued = challenges.issue(
-            session,
-            context.codes,
-            account=account,
-            purpose="activation",
-            now=context.clock(),
-            language=account.language or language,
-        )
+def send_code(
+    session: Session, codes: OneTimeCodes, account: Row[Any], now: datetime, email_language: str
+) -> uuid.UUID:
+    require_open(account, "two_factor")
+    issued = challenges.issue(
+        session,
+        codes,
+        account=account,
+        purpose="activation",
+        now=now,
+        language=account.language or email_language,
+    )
     if isinstance(issued, challenges.TooSoon):
-        raise resend_too_soon(issued.retry_after, language)
+        raise ResendTooSoon(retry_after=issued.retry_after, account_language=account.language)
     return issued
 
 
-def confirm_code(context: Context, account: Row[Any], code: str, language: str) -> None:
-    """The last step: the code from the email turns two-factor on and activates the account."""
-    require_open(account, "two_factor", language)
-    key = throttle_key(account.email)
-    now = context.clock()
-    with context.sessions() as session, session.begin():
-        counted = reserve(session, key, now)
-    if isinstance(counted, Locked):
-        raise too_many_attempts(counted.retry_after, language)
-    with context.sessions() as session, session.begin():
-        challenge_id = challenges.latest_open(session, account.id, "activation", now)
-        opened = challenge_id is not None and challenges.redeem(
-            session,
-            context.codes,
-            challenge_id=challenge_id,
-            purpose="activation",
-            code=code,
-            now=now,
-        )
-        if opened:
-            forgive(session, key)
-            complete(session, context, account.id, account.via_invitation, now)
+def confirm_code(
+    session: Session,
+    codes: OneTimeCodes,
+    outbox: Outbox,
+    account: Row[Any],
+    code: str,
+    attempt: Reserved,
+    now: datetime,
+) -> ActivationCodeInvalid | None:
+    """The last step: the code from the email turns two-factor on and activates the account.
+    A wrong code is returned as a refusal: its try must be committed before it is answered.
+    ``attempt`` was counted against the address first (``throttle.count_attempt``)."""
+    challenge_id = challenges.latest_open(session, account.id, "activation", now)
+    opened = challenge_id is not None and challenges.redeem(
+        session, codes, challenge_id=challenge_id, purpose="activation", code=code, now=now
+    )
     if not opened:
-        raise invalid_code(language)
+        return ActivationCodeInvalid(account_language=account.language)
+    forgive(session, attempt.key)
+    complete(session, outbox, account.id, account.via_invitation, now)
+    return None
 
 
 def complete(
     session: Session,
-    context: Context,
+    outbox: Outbox,
     account_id: uuid.UUID,
     invitation_id: uuid.UUID,
     now: datetime,
@@ -151,7 +150,7 @@ def complete(
         .where(activations.c.account_id == account_id, activations.c.status == "open")
         .values(status="completed", code_digest=None, updated_at=now)
     )
-    context.outbox.add(
+    outbox.add(
         session,
         "AccountActivated",
         {

@@ -19,6 +19,7 @@ from sqlalchemy import case, delete, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from identity.domain import TooManyAttempts
 from identity.store import changed_rows, throttles
 
 FREE_FAILURES = 5
@@ -89,6 +90,17 @@ def reserve(session: Session, key: str, now: datetime) -> Locked | Reserved:
         return Reserved(key)
     # another attempt created the row between our two statements: count against it
     return reserve(session, key, now)
+
+
+def count_attempt(
+    session: Session, email: str, now: datetime, account_language: str | None = None
+) -> Reserved:
+    """One attempt counted against ``email``'s address, or TooManyAttempts while it is
+    locked. Run it in a transaction of its own, committed before the slow check."""
+    counted = reserve(session, throttle_key(email), now)
+    if isinstance(counted, Locked):
+        raise TooManyAttempts(retry_after=counted.retry_after, account_language=account_language)
+    return counted
 
 
 def _first_failure(session: Session, key: str, now: datetime) -> bool:
