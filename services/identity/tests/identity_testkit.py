@@ -25,10 +25,11 @@ from contracts.bus.sealing import open_sensitive
 from contracts.events.codec import decode
 from contracts.events.codes import new_code
 from contracts.events.envelope import Event
-from contracts.events.examples import load_example
 from contracts.runtime.migrations import upgrade
 from contracts.runtime.service import CONTEXT
 from contracts.runtime.settings import ServiceSettings
+from contracts.testing.clock import TestClock
+from contracts.testing.events import example_event
 from contracts.testing.tokens import TestTokens
 from identity import create_app
 from identity.api import Context
@@ -58,18 +59,6 @@ def fast_passwords() -> Passwords:
     return Passwords(FAST_HASHER)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @dataclass(frozen=True)
 class Invitation:
     id: uuid.UUID
@@ -95,7 +84,7 @@ class IdentityWorld:
     client: FlaskClient
     tokens: TestTokens
     settings: ServiceSettings
-    clock: Clock
+    clock: TestClock
     env: dict[str, str]
     database_url: str
     others: list[IdentityWorld] = field(default_factory=list)
@@ -230,41 +219,32 @@ class IdentityWorld:
     ) -> Event:
         """The InvitationIssued that announces ``invitation`` and its code; ``at`` is when it
         occurred (the golden example's moment if not given)."""
-        example = load_example("InvitationIssued")
-        example["id"] = str(uuid.uuid4())
-        example["correlation_id"] = example["id"]
-        if at is not None:
-            example["occurred_at"] = at.isoformat()
-        example["data"].update(
-            invitation_id=str(invitation.id),
-            institution_id=str(invitation.institution_id),
+        event = example_event(
+            "InvitationIssued",
+            invitation_id=invitation.id,
+            institution_id=invitation.institution_id,
             email=invitation.email,
             first_name=first_name,
             last_name=last_name,
             language=language,
             evaluation=invitation.evaluation,
             code=invitation.code,
-            expires_at=(self.clock() + timedelta(days=days)).isoformat(),
+            expires_at=self.clock() + timedelta(days=days),
         )
-        return decode(example)
+        return event if at is None else dataclasses.replace(event, occurred_at=at)
 
     @staticmethod
     def closed(invitation: Invitation, event_type: str, *, at: datetime) -> Event:
         """CodeExpired or InvitationRevoked for ``invitation``, occurred at ``at``."""
-        example = load_example(event_type)
-        example["id"] = str(uuid.uuid4())
-        example["correlation_id"] = example["id"]
-        example["occurred_at"] = at.isoformat()
         moment = "expired_at" if event_type == "CodeExpired" else "revoked_at"
-        example["data"].update(
-            {
-                "invitation_id": str(invitation.id),
-                "institution_id": str(invitation.institution_id),
-                "email": invitation.email,
-                moment: at.isoformat(),
-            }
+        event = example_event(
+            event_type,
+            invitation_id=invitation.id,
+            institution_id=invitation.institution_id,
+            email=invitation.email,
+            **{moment: at},
         )
-        return decode(example)
+        return dataclasses.replace(event, occurred_at=at)
 
     def deliver_own_events(self) -> None:
         """The events identity sends itself (a reset link asked for), handled once each as
@@ -410,7 +390,7 @@ def identity_world(
     environ = _settings_env(database_url, tmp_path, **env)
     settings = load_settings(environ)
     tokens = TestTokens(settings.token_issuer, settings.token_audience)
-    clock = Clock(START)
+    clock = TestClock(START)
     app = create_app(
         settings,
         verifier=tokens.verifier(),

@@ -5,22 +5,13 @@ section 5); and the gateway can read the sessions ended lately, to catch up afte
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from identity_testkit import NEW_PASSWORD, PASSWORD, IdentityWorld, SignedIn, identity_world
+from identity_testkit import NEW_PASSWORD, PASSWORD, IdentityWorld, SignedIn
 
 EMAIL = "ada@example.org"
 ENDED = "/internal/v1/sessions/ended"
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def announced(world: IdentityWorld) -> list[dict[str, Any]]:

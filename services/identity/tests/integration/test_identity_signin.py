@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 import requests
 from identity_testkit import PASSWORD, START, IdentityWorld, identity_world
 from werkzeug.serving import make_server
@@ -24,12 +22,6 @@ INVALID_CREDENTIALS = {
     "error": "invalid_credentials",
     "message": "Wrong email address or password.",
 }
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _other(code: str) -> str:

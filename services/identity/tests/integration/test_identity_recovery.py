@@ -4,30 +4,20 @@ applied, every session ended, a notice sent, nobody signed in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from identity_testkit import (
     NEW_PASSWORD,
     PASSWORD,
     PUBLIC_URL,
     START,
     IdentityWorld,
-    identity_world,
 )
 from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 EMAIL = "ada@example.org"
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _forgot(world: IdentityWorld, email: str, **headers: str) -> TestResponse:

@@ -5,13 +5,11 @@ order: a revoked or expired code stays dead, a resent code works and the old one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from itertools import permutations
-from pathlib import Path
 
 import pytest
-from identity_testkit import INVALID_CODE, PASSWORD, START, IdentityWorld, identity_world
+from identity_testkit import INVALID_CODE, PASSWORD, START, IdentityWorld
 
 from contracts.events.envelope import Event
 
@@ -27,12 +25,6 @@ def _named(order: tuple[int, ...]) -> str:
 
 
 BOTH_ORDERS = pytest.mark.parametrize("reverse", [False, True], ids=["in_order", "reversed"])
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _handle(world: IdentityWorld, events: list[Event], reverse: bool) -> None:

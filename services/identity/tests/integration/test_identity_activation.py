@@ -5,11 +5,9 @@ resumed with the code or by signing in; the activation's one-time code and its r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from identity_testkit import (
     INVALID_CODE,
     INVALID_CODE_FR,
@@ -27,12 +25,6 @@ from identity.passwords import Passwords
 from identity.terms import PRIVACY_VERSION, TERMS_VERSION
 
 STEPS = ["password", "language", "terms", "two_factor"]
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _steps(*done: str) -> list[dict[str, object]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +21,6 @@ from identity.store import sign_in_sessions
 from identity.terms import PRIVACY_VERSION, TERMS_VERSION
 
 EMAIL = "ada@example.org"
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _invalid_grant(answer: TestResponse) -> None:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import random
 import string
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from identity_testkit import IdentityWorld, identity_world
+from identity_testkit import IdentityWorld
 from werkzeug.test import TestResponse
 
 from identity.passwords import MESSAGES
@@ -28,12 +26,6 @@ ONE_RULE = {
     "common": "Password1",
     "contains_email": "Kx7mPq2w-JDupont",
 }
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 @pytest.fixture

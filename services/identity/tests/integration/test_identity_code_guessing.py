@@ -4,23 +4,14 @@ across challenges; a right password forgives none of them; only a complete sign-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from identity_testkit import PASSWORD, IdentityWorld, identity_world
+from identity_testkit import PASSWORD, IdentityWorld
 from werkzeug.test import TestResponse
 
 EMAIL = "ada@example.org"
 ROUNDS = 40
 #: the review's bound: the lock must answer within this many wrong codes
 WRONG_CODES_BOUND = 25
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[IdentityWorld]:
-    with identity_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _other(code: str) -> str:
