@@ -12,7 +12,9 @@ from typing import Any
 
 import requests
 from flask import Request
+from marshmallow import ValidationError
 
+from contracts.events.internal import ApiClientSchema, SignedInSchema
 from contracts.runtime.errors import ApiError
 from gateway.proxy import ServiceProxy
 from gateway.tokens import TokenMinter
@@ -95,6 +97,26 @@ class IdentityClient:
         except requests.RequestException as exc:
             log.warning("POST %s to identity failed: %s", path, exc)
             raise ApiError(502, "bad_gateway", "Sign-in gave no valid answer.") from None
+
+
+def load_signed_in(body: Any) -> dict[str, Any]:
+    """Identity's answer to a sign-in or a refresh, by its contract. Raises ``ValueError``
+    when it is not usable."""
+    return _load(SignedInSchema(), body, "session answer")
+
+
+def load_api_client(body: Any) -> dict[str, Any]:
+    """Identity's answer to a client-credentials check, by its contract. Raises
+    ``ValueError`` when it is not usable."""
+    return _load(ApiClientSchema(), body, "API client answer")
+
+
+def _load(schema: SignedInSchema | ApiClientSchema, body: Any, what: str) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(body)
+    except ValidationError as exc:
+        raise ValueError(f"{what}: {exc.messages}") from None
+    return loaded
 
 
 def _moment(value: str) -> datetime:

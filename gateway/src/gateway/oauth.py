@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from contracts.runtime.errors import error_response
 from gateway.config import GatewaySettings
-from gateway.identity import IdentityClient
+from gateway.identity import IdentityClient, load_api_client
 from gateway.tokens import TokenMinter
 
 
@@ -40,7 +40,7 @@ def oauth_blueprint(
             return response
         if answer.status_code != 200:
             return error_response(502, "bad_gateway", "Sign-in gave no valid answer.")
-        client = answer.json()
+        client = load_api_client(answer.json())
         lifetime = timedelta(seconds=settings.access_token_seconds)
         access = minter.mint(
             subject=client["client_id"],

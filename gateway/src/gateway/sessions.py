@@ -9,13 +9,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import requests
 from flask import Blueprint, Response, jsonify, request
 
 from contracts.runtime.errors import ApiError
-from gateway.identity import IdentityClient
+from gateway.identity import IdentityClient, load_signed_in
 from gateway.ratelimit import RateLimits
 from gateway.tokens import TokenMinter
 
@@ -154,41 +153,18 @@ def _identity_refusal(answer: requests.Response) -> Response:
 
 def signed_in_session(answer: requests.Response) -> SignedInSession:
     try:
-        body = answer.json()
-        if not isinstance(body, dict):
-            raise ValueError("not a JSON object")
-        session = SignedInSession(
-            session_id=_text(body, "session_id"),
-            account_id=_text(body, "account_id"),
-            refresh_token=_text(body, "refresh_token"),
-            expires_at=_moment(_text(body, "session_expires_at")),
-            roles=_texts(body, "roles"),
-            amr=_texts(body, "amr"),
-        )
+        body = load_signed_in(answer.json())
     except ValueError as exc:
         log.warning("identity's session answer is not usable: %s", exc)
         raise ApiError(502, "bad_gateway", "Sign-in gave no valid answer.") from None
-    return session
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} is not a string")
-    return value
-
-
-def _texts(body: dict[str, Any], name: str) -> list[str]:
-    value = body.get(name)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{name} is not a list of strings")
-    return list(value)
-
-
-def _moment(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    # a moment without an offset is taken as UTC, the platform's clock
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return SignedInSession(
+        session_id=body["session_id"],
+        account_id=body["account_id"],
+        refresh_token=body["refresh_token"],
+        expires_at=body["session_expires_at"],
+        roles=body["roles"],
+        amr=body["amr"],
+    )
 
 
 def _no_store(response: Response) -> Response:
