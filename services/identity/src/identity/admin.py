@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
+from contracts.events.clock import utcnow
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
 from identity import clients
@@ -40,10 +40,6 @@ def _run(action: Callable[[Session], Any]) -> None:
         click.echo(json.dumps(result, indent=2, default=str, ensure_ascii=False))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @click.group(help="Manage Nexam institutions and API clients.")
 def main() -> None:
     pass
@@ -58,7 +54,7 @@ def institution() -> None:
 @click.argument("name")
 def institution_create(name: str) -> None:
     """Create the institution NAME."""
-    _run(lambda s: _institution_json(clients.create_institution(s, name, _now())))
+    _run(lambda s: _institution_json(clients.create_institution(s, name, utcnow())))
 
 
 @institution.command("list")
@@ -84,7 +80,7 @@ def api_client() -> None:
 @click.option("--name", required=True, help="a name for the client, e.g. its system")
 def api_client_create(institution_name: str, name: str) -> None:
     """Create an API client; its secret is printed once and stored hashed."""
-    _run(lambda s: _issued_json(clients.create_client(s, institution_name, name, _now())))
+    _run(lambda s: _issued_json(clients.create_client(s, institution_name, name, utcnow())))
 
 
 @api_client.command("list")
@@ -98,7 +94,7 @@ def api_client_list(institution_name: str | None) -> None:
 @click.argument("client_id")
 def api_client_rotate(client_id: str) -> None:
     """Give CLIENT_ID a new secret; the previous one stops working at once."""
-    _run(lambda s: _issued_json(clients.rotate_secret(s, client_id, _now())))
+    _run(lambda s: _issued_json(clients.rotate_secret(s, client_id, utcnow())))
 
 
 @api_client.command("delete")
