@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from exams_testkit import EXAM_AT, PDF, ExamsWorld, exams_world
 
+from contracts.runtime.service import CONTEXT
 from exams.jobs import close_overdue_attempts
 
 END = EXAM_AT + timedelta(minutes=90)
@@ -211,7 +212,7 @@ def test_the_worker_makes_the_copies_of_forgotten_attempts(world: ExamsWorld, ex
         },
         headers=world.candidate(practice),
     )
-    outbox = world.app.extensions["nexam.exams"].outbox
+    outbox = world.app.extensions[CONTEXT].outbox
 
     world.clock.set(END + GRACE)
     assert close_overdue_attempts(world.sessions, outbox, world.clock, GRACE) == 0

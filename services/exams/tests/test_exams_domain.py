@@ -11,12 +11,12 @@ import pytest
 
 from exams.domain import (
     Declaration,
-    ExamError,
+    ExamRefusal,
     Preparation,
-    Refusal,
     Requirements,
     Schedule,
     Standing,
+    StartRefusal,
     answer_digest,
     check_document,
     check_writable,
@@ -48,7 +48,7 @@ def test_the_start_window_includes_its_start_and_excludes_its_end(
 ) -> None:
     assert SCHEDULE.window_open(moment) is open_
     refusals = start_refusals(SCHEDULE, EVERYTHING, PREPARED, READY, moment)
-    assert refusals == ([] if open_ else [Refusal.OUTSIDE_START_WINDOW])
+    assert refusals == ([] if open_ else [StartRefusal.OUTSIDE_START_WINDOW])
 
 
 def test_every_attempt_gets_the_full_duration_and_the_latest_end_follows_the_window() -> None:
@@ -65,7 +65,7 @@ def test_refusals_come_in_the_order_the_candidate_meets_them() -> None:
 
     refusals = start_refusals(SCHEDULE, EVERYTHING, nothing_done, careless, NINE - SECOND)
 
-    assert refusals == list(Refusal)
+    assert refusals == list(StartRefusal)
 
 
 def test_only_what_the_exam_requires_is_asked() -> None:
@@ -84,7 +84,7 @@ def test_only_the_entire_screen_counts_as_sharing(surface: str | None) -> None:
 
     refusals = start_refusals(SCHEDULE, EVERYTHING, PREPARED, declaration, NINE)
 
-    assert refusals == [Refusal.SCREEN_SHARE_REQUIRED]
+    assert refusals == [StartRefusal.SCREEN_SHARE_REQUIRED]
 
 
 def test_a_device_check_is_valid_until_its_end_excluded() -> None:
@@ -99,13 +99,13 @@ def test_answers_are_taken_until_the_end_plus_the_grace_included() -> None:
 
     check_writable(ends_at, False, ends_at + grace, grace)
     assert not is_late(ends_at, ends_at + grace, grace)
-    with pytest.raises(ExamError) as refused:
+    with pytest.raises(ExamRefusal) as refused:
         check_writable(ends_at, False, ends_at + grace + SECOND, grace)
-    assert refused.value.error == "time_over"
+    assert refused.value.code == "time_over"
     assert is_late(ends_at, ends_at + grace + SECOND, grace)
-    with pytest.raises(ExamError) as done:
+    with pytest.raises(ExamRefusal) as done:
         check_writable(ends_at, True, ends_at, grace)
-    assert done.value.error == "already_submitted"
+    assert done.value.code == "already_submitted"
 
 
 def test_the_receipt_is_the_sha256_of_the_utf8_text() -> None:
@@ -122,9 +122,9 @@ def test_the_receipt_is_the_sha256_of_the_utf8_text() -> None:
     ],
 )
 def test_a_subject_must_be_a_pdf_within_the_limit(data: bytes, error: str) -> None:
-    with pytest.raises(ExamError) as refused:
+    with pytest.raises(ExamRefusal) as refused:
         check_document(data, max_bytes=20)
-    assert refused.value.error == error
+    assert refused.value.code == error
 
 
 def test_the_technical_test_subject_is_a_well_formed_pdf() -> None:

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
 from exams.domain import (
-    ExamError,
+    ExamRefusal,
     Kind,
     accepts_answers_until,
     answer_digest,
     check_writable,
     is_late,
-    not_found,
 )
 from exams.store import (
     attempts,
@@ -61,7 +60,7 @@ def own_attempt(session: Session, attempt_id: uuid.UUID, account_id: uuid.UUID) 
         attempt_select().where(attempts.c.id == attempt_id, attempts.c.account_id == account_id)
     ).first()
     if row is None:
-        raise not_found("attempt_not_found")
+        raise ExamRefusal("attempt_not_found")
     return row
 
 
@@ -76,7 +75,7 @@ def subject_of(
     )
     document = session.execute(query).first()
     if document is None:
-        raise ExamError(404, "document_not_available")
+        raise ExamRefusal("document_not_available")
     return document
 
 
@@ -95,7 +94,7 @@ def save_answer(
     attempt = own_attempt(session, attempt_id, account_id)
     check_writable(attempt.ends_at, attempt.submitted_at is not None, now, grace)
     if len(content.encode("utf-8")) > max_bytes:
-        raise ExamError(413, "answer_too_large", max_bytes=max_bytes)
+        raise ExamRefusal("answer_too_large", max_bytes=max_bytes)
     saved = changed_rows(
         session,
         update(attempts)
@@ -110,10 +109,10 @@ def save_answer(
     if saved:
         return current
     if current.submitted_at is not None:
-        raise ExamError(409, "already_submitted")
+        raise ExamRefusal("already_submitted")
     if current.content == content:  # a retry of a save that went through: nothing is lost
         return current
-    raise ExamError(409, "stale_revision", revision=current.revision, saved_at=current.saved_at)
+    raise ExamRefusal("stale_revision", revision=current.revision, saved_at=current.saved_at)
 
 
 def record_event(
@@ -129,7 +128,7 @@ def record_event(
     attempt = own_attempt(session, attempt_id, account_id)
     count = session.scalar(select(func.count()).where(proctoring_events.c.attempt_id == attempt.id))
     if (count or 0) >= max_events:
-        raise ExamError(409, "too_many_events", max_events=max_events)
+        raise ExamRefusal("too_many_events", max_events=max_events)
     event_id = uuid.uuid4()
     session.execute(
         insert(proctoring_events).values(

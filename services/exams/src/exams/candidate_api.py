@@ -12,10 +12,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.runtime.auth import require_role
+from contracts.runtime.service import current_context
+from contracts.runtime.transaction import in_transaction
 from exams import attempts as cases
 from exams import starts
+from exams.api import CANDIDATES, Context, answer, candidate
 from exams.attempts import attempt_view
-from exams.context import CANDIDATES, candidate, ctx, transaction
 from exams.dashboard import dashboard
 from exams.domain import PDF_TYPE, Declaration
 from exams.schemas import (
@@ -55,7 +57,7 @@ def _declaration(body: dict[str, Any]) -> Declaration:
 
 
 def _started(started: starts.Started) -> tuple[dict[str, Any], int]:
-    view = attempt_view(started.attempt, ctx().settings.grace)
+    view = attempt_view(started.attempt, current_context(Context).settings.grace)
     return view, 201 if started.created else 200
 
 
@@ -66,9 +68,13 @@ class Dashboard(MethodView):
     def get(self) -> Any:
         """Upcoming exams with what each still needs, submitted copies, the technical test
         and the device check."""
-        context = ctx()
+        context = current_context(Context)
         account_id, now = candidate(), context.clock()
-        return transaction(lambda s: dashboard(s, account_id, now, context.settings.grace))
+        return in_transaction(
+            context.sessions,
+            lambda s: dashboard(s, account_id, now, context.settings.grace),
+            answer=answer,
+        )
 
 
 @blp.route("/exams/<uuid:exam_id>/start")
@@ -81,9 +87,10 @@ class ExamStart(MethodView):
     def post(self, body: dict[str, Any], exam_id: uuid.UUID) -> Any:
         """Start the exam, after sharing the entire screen and the webcam and accepting the
         terms. Starting again while the attempt runs gives the same attempt."""
-        context = ctx()
+        context = current_context(Context)
         account_id, now = candidate(), context.clock()
-        started = transaction(
+        started = in_transaction(
+            context.sessions,
             lambda s: starts.start_exam(
                 s,
                 context.outbox,
@@ -93,6 +100,7 @@ class ExamStart(MethodView):
                 now,
                 context.settings.grace,
             ),
+            answer=answer,
             retry_on_conflict=True,
         )
         return _started(started)
@@ -108,10 +116,11 @@ class TechnicalTestStart(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Start a practice run of the technical test: the same sequence as an exam, at any
         time. Submitting it marks the technical test done."""
-        context = ctx()
+        context = current_context(Context)
         settings = context.settings
         account_id, now = candidate(), context.clock()
-        started = transaction(
+        started = in_transaction(
+            context.sessions,
             lambda s: starts.start_technical_test(
                 s,
                 account_id,
@@ -120,6 +129,7 @@ class TechnicalTestStart(MethodView):
                 settings.grace,
                 settings.technical_test_minutes,
             ),
+            answer=answer,
             retry_on_conflict=True,
         )
         return _started(started)
@@ -131,9 +141,12 @@ class AttemptResource(MethodView):
     @blp.response(200, AttemptContentSchema)
     def get(self, attempt_id: uuid.UUID) -> Any:
         """The attempt with its last saved answer, to pick it up again after a reload."""
+        context = current_context(Context)
         account_id = candidate()
-        attempt = transaction(lambda s: cases.own_attempt(s, attempt_id, account_id))
-        return {**attempt_view(attempt, ctx().settings.grace), "content": attempt.content}
+        attempt = in_transaction(
+            context.sessions, lambda s: cases.own_attempt(s, attempt_id, account_id), answer=answer
+        )
+        return {**attempt_view(attempt, context.settings.grace), "content": attempt.content}
 
 
 @blp.route("/attempts/<uuid:attempt_id>/document")
@@ -144,10 +157,12 @@ class AttemptDocument(MethodView):
     @blp.alt_response(409, description="already_submitted or time_over")
     def get(self, attempt_id: uuid.UUID) -> Response:
         """The exam's subject, while the attempt accepts answers."""
-        context = ctx()
+        context = current_context(Context)
         account_id, now = candidate(), context.clock()
-        document = transaction(
-            lambda s: cases.subject_of(s, attempt_id, account_id, now, context.settings.grace)
+        document = in_transaction(
+            context.sessions,
+            lambda s: cases.subject_of(s, attempt_id, account_id, now, context.settings.grace),
+            answer=answer,
         )
         response = Response(document.content, mimetype=PDF_TYPE)
         response.headers["Content-Disposition"] = 'inline; filename="subject.pdf"'
@@ -164,10 +179,11 @@ class AttemptAnswer(MethodView):
     @blp.alt_response(413, description="answer_too_large")
     def put(self, body: dict[str, Any], attempt_id: uuid.UUID) -> Any:
         """Autosave: the answer replaces the one at ``revision``, the last the page saw."""
-        context = ctx()
+        context = current_context(Context)
         settings = context.settings
         account_id, now = candidate(), context.clock()
-        saved = transaction(
+        saved = in_transaction(
+            context.sessions,
             lambda s: cases.save_answer(
                 s,
                 attempt_id,
@@ -177,7 +193,8 @@ class AttemptAnswer(MethodView):
                 now,
                 settings.grace,
                 settings.answer_max_bytes,
-            )
+            ),
+            answer=answer,
         )
         return {"revision": saved.revision, "saved_at": saved.saved_at}
 
@@ -189,12 +206,14 @@ class AttemptEventReports(MethodView):
     @blp.response(201, ProctoringEventSchema)
     def post(self, body: dict[str, Any], attempt_id: uuid.UUID) -> Any:
         """Report what happened during the attempt (focus lost, screen share ended...)."""
-        context = ctx()
+        context = current_context(Context)
         account_id, now = candidate(), context.clock()
-        event = transaction(
+        event = in_transaction(
+            context.sessions,
             lambda s: cases.record_event(
                 s, attempt_id, account_id, body, now, context.settings.events_per_attempt
-            )
+            ),
+            answer=answer,
         )
         return dict(event._mapping)
 
@@ -207,11 +226,13 @@ class AttemptSubmit(MethodView):
     def post(self, attempt_id: uuid.UUID) -> Any:
         """Submit the last saved answer as the copy; its SHA-256 is the receipt. Past the end
         and its grace the copy is still made from what was saved in time, marked late."""
-        context = ctx()
+        context = current_context(Context)
         account_id, now = candidate(), context.clock()
-        submitted = transaction(
+        submitted = in_transaction(
+            context.sessions,
             lambda s: cases.submit(
                 s, context.outbox, attempt_id, account_id, now, context.settings.grace
-            )
+            ),
+            answer=answer,
         )
         return submitted.copy, 201 if submitted.created else 200

@@ -39,8 +39,7 @@ class ExamSettings:
     def for_service(
         cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
     ) -> ExamSettings:
-        """The exams settings around common ones already read (the repository's tests build
-        every service's app from a ServiceSettings)."""
+        """The exams settings around common ones already read."""
         env = os.environ if environ is None else environ
         return cls(
             service=service,

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from contracts.runtime.auth import require_role
 from contracts.runtime.errors import ApiError
+from contracts.runtime.service import current_context
+from contracts.runtime.transaction import in_transaction
 from exams import evaluations as cases
+from exams.api import COORDINATORS, Context, answer, institution
 from exams.catalogue import exam_view
-from exams.context import COORDINATORS, api_error, ctx, institution, transaction
-from exams.domain import DOCUMENT_TYPES, ExamError
+from exams.domain import DOCUMENT_TYPES, ExamRefusal
 from exams.schemas import (
     AttemptListSchema,
     CopyContentSchema,
@@ -84,21 +86,24 @@ class EvaluationResource(MethodView):
     def put(self, body: dict[str, Any], ref: str) -> Any:
         """Create the evaluation with this reference, or rename it."""
         ref = checked_ref(ref)
-        now = ctx().clock()
+        context = current_context(Context)
+        now = context.clock()
 
         def put(session: Session) -> tuple[dict[str, Any], int]:
             row, created = cases.put_evaluation(session, institution(), ref, body["name"], now)
             return _evaluation_view(session, row), 201 if created else 200
 
-        return transaction(put)
+        return in_transaction(context.sessions, put, answer=answer)
 
     @require_role(*COORDINATORS)
     @blp.response(200, EvaluationDetailSchema)
     def get(self, ref: str) -> Any:
         """The evaluation, how many candidates are enrolled, and its exams."""
         ref = checked_ref(ref)
-        return transaction(
-            lambda s: _evaluation_view(s, cases.find_evaluation(s, institution(), ref))
+        return in_transaction(
+            current_context(Context).sessions,
+            lambda s: _evaluation_view(s, cases.find_evaluation(s, institution(), ref)),
+            answer=answer,
         )
 
 
@@ -111,8 +116,13 @@ class EvaluationExams(MethodView):
         """Schedule an exam of the evaluation. Candidates may start it from ``starts_at`` for
         ``start_window_minutes``, and each gets ``duration_minutes`` from their start."""
         ref = checked_ref(ref)
-        now = ctx().clock()
-        return transaction(lambda s: exam_view(cases.create_exam(s, institution(), ref, body, now)))
+        context = current_context(Context)
+        now = context.clock()
+        return in_transaction(
+            context.sessions,
+            lambda s: exam_view(cases.create_exam(s, institution(), ref, body, now)),
+            answer=answer,
+        )
 
 
 @blp.route("/exams/<uuid:exam_id>")
@@ -121,7 +131,11 @@ class ExamResource(MethodView):
     @blp.response(200, ExamSchema)
     def get(self, exam_id: uuid.UUID) -> Any:
         """One exam of the institution."""
-        return transaction(lambda s: exam_view(cases.find_exam(s, institution(), exam_id)))
+        return in_transaction(
+            current_context(Context).sessions,
+            lambda s: exam_view(cases.find_exam(s, institution(), exam_id)),
+            answer=answer,
+        )
 
 
 @blp.route("/exams/<uuid:exam_id>/document")
@@ -137,16 +151,18 @@ class ExamDocument(MethodView):
         """Upload the exam's subject: the body is the PDF itself, sent as application/pdf (or
         as application/octet-stream, as generic upload tools do); it must start with the PDF
         signature."""
-        context = ctx()
+        context = current_context(Context)
         limit = context.settings.document_max_bytes
         if request.mimetype not in DOCUMENT_TYPES:
-            raise api_error(ExamError(415, "unsupported_media_type"))
+            raise answer(ExamRefusal("unsupported_media_type"))
         if request.content_length is not None and request.content_length > limit:
-            raise api_error(ExamError(413, "document_too_large", max_bytes=limit))
+            raise answer(ExamRefusal("document_too_large", max_bytes=limit))
         data = request.get_data(cache=False)
         now = context.clock()
-        return transaction(
-            lambda s: exam_view(cases.upload_document(s, institution(), exam_id, data, limit, now))
+        return in_transaction(
+            context.sessions,
+            lambda s: exam_view(cases.upload_document(s, institution(), exam_id, data, limit, now)),
+            answer=answer,
         )
 
 
@@ -156,7 +172,11 @@ class ExamCopies(MethodView):
     @blp.response(200, CopyListSchema)
     def get(self, exam_id: uuid.UUID) -> Any:
         """The submitted copies, oldest first, each with its candidate and its SHA-256."""
-        rows = transaction(lambda s: cases.copies_of(s, institution(), exam_id))
+        rows = in_transaction(
+            current_context(Context).sessions,
+            lambda s: cases.copies_of(s, institution(), exam_id),
+            answer=answer,
+        )
         return {"items": [_copy_view(r) for r in rows]}
 
 
@@ -166,7 +186,11 @@ class ExamCopy(MethodView):
     @blp.response(200, CopyContentSchema)
     def get(self, exam_id: uuid.UUID, copy_id: uuid.UUID) -> Any:
         """One copy with its text."""
-        row = transaction(lambda s: cases.copy_of(s, institution(), exam_id, copy_id))
+        row = in_transaction(
+            current_context(Context).sessions,
+            lambda s: cases.copy_of(s, institution(), exam_id, copy_id),
+            answer=answer,
+        )
         return {**_copy_view(row), "content": row.content}
 
 
@@ -189,7 +213,11 @@ class ExamAttempts(MethodView):
     def get(self, exam_id: uuid.UUID) -> Any:
         """Who started, when their time ends, whether they submitted, and how many proctoring
         events their page reported."""
-        rows = transaction(lambda s: cases.attempts_of(s, institution(), exam_id))
+        rows = in_transaction(
+            current_context(Context).sessions,
+            lambda s: cases.attempts_of(s, institution(), exam_id),
+            answer=answer,
+        )
         return {
             "items": [
                 {
@@ -214,5 +242,9 @@ class AttemptEvents(MethodView):
     @blp.response(200, ProctoringEventListSchema)
     def get(self, exam_id: uuid.UUID, attempt_id: uuid.UUID) -> Any:
         """The proctoring events of one attempt, in the order they were received."""
-        rows = transaction(lambda s: cases.events_of(s, institution(), exam_id, attempt_id))
+        rows = in_transaction(
+            current_context(Context).sessions,
+            lambda s: cases.events_of(s, institution(), exam_id, attempt_id),
+            answer=answer,
+        )
         return {"items": [dict(r._mapping) for r in rows]}

@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+
+from contracts.runtime.refusals import Refusal
 
 #: the one practice exam every candidate may take at any time (see technical_test.py)
 TECHNICAL_TEST_ID = uuid.UUID("6e3c0b5e-7f43-5c0d-9a51-0d6a3f0e7e57")
@@ -45,7 +46,7 @@ class ProctoringEvent(StrEnum):
     PASTE = "paste"
 
 
-class Refusal(StrEnum):
+class StartRefusal(StrEnum):
     """Why a start is refused, in the order the candidate meets them: the time first, then
     what is prepared beforehand, then the steps of the start sequence itself."""
 
@@ -64,22 +65,13 @@ class Preparation(StrEnum):
     TECHNICAL_TEST = "technical_test"
 
     @property
-    def refusal(self) -> Refusal:
-        return Refusal(f"{self.value}_required")
+    def refusal(self) -> StartRefusal:
+        return StartRefusal(f"{self.value}_required")
 
 
-class ExamError(Exception):
-    """A refusal with a stable code; its words come from ``messages``."""
-
-    def __init__(self, status: int, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.extra = extra
-
-
-def not_found(error: str) -> ExamError:
-    return ExamError(404, error)
+class ExamRefusal(Refusal):
+    """A rule of exams says no: ``code`` says which (``attempt_not_found``, ``time_over``,
+    a ``StartRefusal``...), ``details`` the facts its message or the page may show."""
 
 
 @dataclass(frozen=True)
@@ -174,18 +166,18 @@ def start_refusals(
     standing: Standing,
     declaration: Declaration,
     now: datetime,
-) -> list[Refusal]:
+) -> list[StartRefusal]:
     """Every reason to refuse this start, most fundamental first; empty when it may start."""
     refusals = []
     if not schedule.window_open(now):
-        refusals.append(Refusal.OUTSIDE_START_WINDOW)
+        refusals.append(StartRefusal.OUTSIDE_START_WINDOW)
     refusals += [p.refusal for p in missing_preparations(requires, standing, now)]
     if requires.screen_share and declaration.display_surface != ENTIRE_SCREEN:
-        refusals.append(Refusal.SCREEN_SHARE_REQUIRED)
+        refusals.append(StartRefusal.SCREEN_SHARE_REQUIRED)
     if requires.webcam and not declaration.webcam_ok:
-        refusals.append(Refusal.WEBCAM_REQUIRED)
+        refusals.append(StartRefusal.WEBCAM_REQUIRED)
     if not declaration.terms_accepted:
-        refusals.append(Refusal.TERMS_NOT_ACCEPTED)
+        refusals.append(StartRefusal.TERMS_NOT_ACCEPTED)
     return refusals
 
 
@@ -196,9 +188,9 @@ def accepts_answers_until(ends_at: datetime, grace: timedelta) -> datetime:
 def check_writable(ends_at: datetime, submitted: bool, now: datetime, grace: timedelta) -> None:
     """Answers are saved until the end of the attempt plus the grace, included."""
     if submitted:
-        raise ExamError(409, "already_submitted")
+        raise ExamRefusal("already_submitted")
     if now > accepts_answers_until(ends_at, grace):
-        raise ExamError(409, "time_over", ends_at=ends_at)
+        raise ExamRefusal("time_over", ends_at=ends_at)
 
 
 def is_late(ends_at: datetime, now: datetime, grace: timedelta) -> bool:
@@ -216,9 +208,9 @@ def document_digest(data: bytes) -> str:
 
 def check_document(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
-        raise ExamError(413, "document_too_large", max_bytes=max_bytes)
+        raise ExamRefusal("document_too_large", max_bytes=max_bytes)
     if not data.startswith(PDF_MAGIC):
-        raise ExamError(422, "document_not_pdf")
+        raise ExamRefusal("document_not_pdf")
 
 
 def normalise_email(address: str) -> str:

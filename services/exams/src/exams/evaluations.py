@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from exams.catalogue import exam_select
-from exams.domain import ExamError, Kind, check_document, document_digest, not_found
+from exams.domain import ExamRefusal, Kind, check_document, document_digest
 from exams.store import (
     attempts,
     candidates,
@@ -60,7 +60,7 @@ def find_evaluation(session: Session, institution_id: uuid.UUID, ref: str) -> Ro
         )
     ).first()
     if row is None:
-        raise not_found("evaluation_not_found")
+        raise ExamRefusal("evaluation_not_found")
     return row
 
 
@@ -105,7 +105,7 @@ def find_exam(session: Session, institution_id: uuid.UUID, exam_id: uuid.UUID) -
         exam_select().where(exams.c.id == exam_id, exams.c.institution_id == institution_id)
     ).first()
     if row is None:
-        raise not_found("exam_not_found")
+        raise ExamRefusal("exam_not_found")
     return row
 
 
@@ -123,7 +123,7 @@ def upload_document(
     check_document(data, max_bytes)
     started = select(attempts.c.id).where(attempts.c.exam_id == exam_id).limit(1)
     if session.scalar(started) is not None:
-        raise ExamError(409, "exam_already_started")
+        raise ExamRefusal("exam_already_started")
     values = {
         "content": data,
         "size": len(data),
@@ -155,7 +155,7 @@ def copy_of(
         _copy_select(copies.c.content).where(copies.c.exam_id == exam_id, copies.c.id == copy_id)
     ).first()
     if row is None:
-        raise not_found("copy_not_found")
+        raise ExamRefusal("copy_not_found")
     return row
 
 
@@ -218,7 +218,7 @@ def events_of(
         attempts.c.id == attempt_id, attempts.c.exam_id == exam_id
     )
     if session.scalar(attempt) is None:
-        raise not_found("attempt_not_found")
+        raise ExamRefusal("attempt_not_found")
     query = (
         select(proctoring_events)
         .where(proctoring_events.c.attempt_id == attempt_id)

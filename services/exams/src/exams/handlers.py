@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from sqlalchemy.orm import Session
 
 from contracts.bus import Handler
+from contracts.events.clock import Clock, utcnow
 from contracts.events.envelope import Event
 from exams.enrolment import record_activation, record_device, record_invitation
 
-Clock = Callable[[], datetime]
 
-
-def handlers(clock: Clock = lambda: datetime.now(UTC)) -> dict[str, Handler]:
+def handlers(clock: Clock = utcnow) -> dict[str, Handler]:
     def account_activated(session: Session, event: Event) -> None:
         record_activation(session, event, clock())
 

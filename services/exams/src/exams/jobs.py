@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
+from contracts.events.clock import Clock
 from contracts.runtime.worker import PeriodicJob
 from exams.attempts import close_overdue
-
-Clock = Callable[[], datetime]
 
 
 def close_overdue_attempts(

@@ -18,12 +18,11 @@ from exams.catalogue import exam_select, requirements_of, schedule_of
 from exams.domain import (
     TECHNICAL_TEST_ID,
     Declaration,
-    ExamError,
+    ExamRefusal,
     Kind,
     Schedule,
     Standing,
     is_late,
-    not_found,
     start_refusals,
 )
 from exams.store import attempts, copies, devices, enrolments, exams
@@ -60,7 +59,7 @@ def enrolled_exam(session: Session, exam_id: uuid.UUID, account_id: uuid.UUID) -
         exam_select().where(exams.c.id == exam_id, exams.c.kind == Kind.EXAM.value, enrolled)
     ).first()
     if row is None:
-        raise not_found("exam_not_found")
+        raise ExamRefusal("exam_not_found")
     return row
 
 
@@ -132,8 +131,7 @@ def _check_start(
 ) -> None:
     refusals = start_refusals(schedule, requirements_of(exam), standing, declaration, now)
     if refusals:
-        raise ExamError(
-            409,
+        raise ExamRefusal(
             refusals[0].value,
             unmet=[r.value for r in refusals],
             start_window_minutes=exam.start_window_minutes,
@@ -145,9 +143,9 @@ def _check_start(
 def _resume(session: Session, attempt: Row[Any], now: datetime, grace: timedelta) -> Started:
     if attempt.submitted_at is not None:
         copy_id = session.scalar(select(copies.c.id).where(copies.c.attempt_id == attempt.id))
-        raise ExamError(409, "already_submitted", attempt_id=attempt.id, copy_id=copy_id)
+        raise ExamRefusal("already_submitted", attempt_id=attempt.id, copy_id=copy_id)
     if is_late(attempt.ends_at, now, grace):
-        raise ExamError(409, "time_over", attempt_id=attempt.id, ends_at=attempt.ends_at)
+        raise ExamRefusal("time_over", attempt_id=attempt.id, ends_at=attempt.ends_at)
     return Started(attempt, created=False)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
+from contracts.events.clock import utcnow
 from contracts.runtime.service import build_runtime
 from contracts.runtime.worker import run_service_worker
 from exams import store
@@ -18,12 +18,11 @@ def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None 
     settings = ExamSettings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
-    clock = lambda: datetime.now(UTC)  # noqa: E731
     run_service_worker(
         settings.service,
         store.metadata,
-        handlers(clock),
-        jobs(runtime.sessions, runtime.outbox, clock, settings.grace),
+        handlers(utcnow),
+        jobs(runtime.sessions, runtime.outbox, utcnow, settings.grace),
         stop=stop,
         runtime=runtime,
     )
