@@ -247,6 +247,10 @@ def _create_app(service: str, env: dict[str, str]) -> Any:
         from notifier.config import NotifierSettings
 
         return module.create_app(NotifierSettings.from_env(env))
+    if service == "exams":
+        from exams.config import ExamSettings
+
+        return module.create_app(ExamSettings.from_env(env))
     config = importlib.import_module(f"{service}.config")
     if service == "identity":  # identity reads a few settings of its own besides these
         return module.create_app(config.load_settings(env), environ=env)

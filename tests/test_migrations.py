@@ -194,6 +194,10 @@ def own_settings(service: str, settings: ServiceSettings) -> Any:
         from notifier.config import NotifierSettings
 
         return NotifierSettings.for_service(settings)
+    if service == "exams":
+        from exams.config import ExamSettings
+
+        return ExamSettings.for_service(settings)
     return settings
 
 

@@ -106,6 +106,11 @@ def service_app(service: str, tmp_path: Path, jwks_url: str | None = None) -> Fl
 
         app = importlib.import_module(service).create_app(NotifierSettings.from_env(environ))
         return app
+    if service == "exams":
+        from exams.config import ExamSettings
+
+        app = importlib.import_module(service).create_app(ExamSettings.from_env(environ))
+        return app
     app = importlib.import_module(service).create_app(service_settings)
     return app
 
