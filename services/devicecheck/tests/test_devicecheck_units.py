@@ -11,9 +11,10 @@ import pytest
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from contracts.runtime.settings import ConfigurationError, ServiceSettings
+from devicecheck.api import ANSWERS, NOT_AN_ACCOUNT
 from devicecheck.config import DeviceCheckSettings
+from devicecheck.explanations import CATALOG, FAILURES, explain
 from devicecheck.judging import Evidence, Failure, Report, browser_key, judge
-from devicecheck.messages import FAILURES, MESSAGES, explain
 from devicecheck.speed import CHUNK, Upload, UploadTooLarge, random_bytes, read_upload
 from devicecheck.thresholds import Thresholds
 
@@ -112,10 +113,10 @@ def test_browser_names_are_compared_loosely(name: str, key: str) -> None:
 
 
 def test_every_failure_and_refusal_is_worded_in_english_and_french() -> None:
-    for texts in MESSAGES.values():
-        assert set(texts) == {"en", "fr"}
-    for (check, reason), worded_in in FAILURES.items():
-        assert set(worded_in) == {"en", "fr"}
+    for words in [*(words for _status, words in ANSWERS.values()), NOT_AN_ACCOUNT]:
+        assert CATALOG.say(words, "fr") != words
+    for (check, reason), worded in FAILURES.items():
+        assert all(CATALOG.say(text, "fr") != text for text in worded)
         values = {
             "width": 320,
             "height": 240,
@@ -128,9 +129,9 @@ def test_every_failure_and_refusal_is_worded_in_english_and_french() -> None:
             "version": "136.0",
         }
         for language in ("en", "fr"):
-            worded = explain(Failure(check, reason, values), language)
-            assert worded["message"] and worded["advice"]
-            assert "{" not in worded["message"] + worded["advice"]
+            explained = explain(Failure(check, reason, values), language)
+            assert explained["message"] and explained["advice"]
+            assert "{" not in explained["message"] + explained["advice"]
 
 
 def test_figures_are_written_the_way_each_language_writes_them() -> None:

@@ -7,22 +7,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.runtime.auth import require_role
-from contracts.runtime.errors import ApiError, error_response
+from contracts.bus.outbox import Outbox
+from contracts.events.clock import Clock
+from contracts.runtime.auth import current_claims, require_role
+from contracts.runtime.errors import ApiError
+from contracts.runtime.languages import request_language
+from contracts.runtime.refusals import Refusal
+from contracts.runtime.service import current_context
+from contracts.runtime.transaction import in_transaction
+from contracts.runtime.translations import N_
 from devicecheck import runs
 from devicecheck.budget import RateLimited, spend
-from devicecheck.context import account_id, ctx, request_language
+from devicecheck.config import RequestBudget
+from devicecheck.explanations import CATALOG, explain, seconds_words
 from devicecheck.judging import Failure
-from devicecheck.messages import explain, say, seconds_words
 from devicecheck.schemas import (
     AutosaveSchema,
     CheckQuerySchema,
@@ -34,6 +42,7 @@ from devicecheck.schemas import (
     UploadReceiptSchema,
 )
 from devicecheck.speed import MAX_BYTES, MIN_BYTES, UploadTooLarge, random_bytes, read_upload
+from devicecheck.thresholds import Thresholds
 
 PREFIX = "/api/v1/device-checks"
 CANDIDATE = "candidate"
@@ -48,22 +57,94 @@ UPLOAD_BODY = {
 }
 
 
+@dataclass(frozen=True)
+class Context:
+    sessions: sessionmaker[Session]
+    outbox: Outbox
+    clock: Clock
+    #: a monotonic clock in seconds, for timing uploads
+    timer: Callable[[], float]
+    thresholds: Thresholds
+    budget: RequestBudget
+    document: bytes
+
+
+#: each refusal's status and words, by code
+ANSWERS = {
+    "device_check_not_found": (
+        404,
+        N_("This device check does not exist. Start a new one."),
+    ),
+    "no_device_check": (
+        404,
+        N_("You have not finished a device check yet. Validate your device."),
+    ),
+    "device_check_judged": (
+        409,
+        N_(
+            "This device check already has its result. Start a new check to test your device again."
+        ),
+    ),
+    "stale_revision": (
+        409,
+        N_("A newer version of your text was saved meanwhile. Reload it before saving again."),
+    ),
+    "upload_too_large": (
+        413,
+        N_("The test upload is too large: at most {limit} bytes are accepted."),
+    ),
+    "rate_limited": (429, N_("Too many device check requests. Try again in {wait}.")),
+}
+
+
+NOT_AN_ACCOUNT = N_("This token does not name an account.")
+
+
+def answer(refusal: Refusal) -> ApiError:
+    """The refusal in the caller's language, with what the page needs to act on it."""
+    language = request_language()
+    status, words = ANSWERS[refusal.code]
+    details = refusal.details
+    if isinstance(refusal, UploadTooLarge):
+        limit = details["limit"]
+        return ApiError(
+            status, refusal.code, CATALOG.say(words, language, limit=limit), max_bytes=limit
+        )
+    if isinstance(refusal, RateLimited):
+        wait = details["retry_after"]
+        error = ApiError(
+            status,
+            refusal.code,
+            CATALOG.say(words, language, wait=seconds_words(wait, language)),
+            retry_after=wait,
+        )
+        error.headers["Retry-After"] = str(wait)
+        return error
+    return ApiError(status, refusal.code, CATALOG.say(words, language), **details)
+
+
 def _account() -> uuid.UUID:
-    account = account_id()
-    if account is None:
-        raise ApiError(403, "forbidden", say("not_an_account", request_language()))
-    return account
+    """The candidate of the bearer token, if its subject is an account id at all."""
+    try:
+        return uuid.UUID(current_claims().subject)
+    except ValueError:
+        words = CATALOG.say(NOT_AN_ACCOUNT, request_language())
+        raise ApiError(403, "forbidden", words) from None
 
 
 def _budgeted(account: uuid.UUID, nbytes: int, work: Callable[[Session], T]) -> T:
     """Count the request against the account's budget, then do ``work`` in the same
     transaction; refused, the count is still committed."""
-    context = ctx()
-    with context.sessions() as session, session.begin():
+    context = current_context(Context)
+
+    def spend_then_work(session: Session) -> tuple[RateLimited | None, T | None]:
         limited = spend(session, account, nbytes, context.clock(), context.budget)
-        if limited is None:
-            return work(session)
-    raise limited
+        return (limited, None) if limited is not None else (None, work(session))
+
+    limited, done = in_transaction(context.sessions, spend_then_work, answer=answer)
+    if limited is not None:
+        raise answer(limited)
+    return cast(T, done)
 
 
 @blp.route("")
@@ -73,7 +154,7 @@ class DeviceChecks(MethodView):
     @blp.alt_response(429, description="rate_limited, with Retry-After")
     def post(self) -> dict[str, Any]:
         """Start a device check run for the signed-in candidate."""
-        context = ctx()
+        context = current_context(Context)
         account = _account()
         row = _budgeted(
             account,
@@ -117,24 +198,30 @@ class Upload(MethodView):
     @blp.alt_response(429, description="rate_limited, with Retry-After")
     def post(self, query: dict[str, Any]) -> dict[str, Any]:
         """Receive and drop up to 10 MiB, for the upload speed; the service times it too."""
-        context = ctx()
+        context = current_context(Context)
         account, check_id = _account(), query.get("check_id")
         declared = request.content_length
         if declared is not None and declared > MAX_BYTES:
-            raise UploadTooLarge(MAX_BYTES)
+            raise answer(UploadTooLarge(limit=MAX_BYTES))
 
         def admit(session: Session) -> None:
             if check_id is not None:
                 runs.find_open(session, account, check_id)
 
         _budgeted(account, MAX_BYTES if declared is None else declared, admit)
-        upload = read_upload(request.stream, MAX_BYTES, context.timer)
+        try:
+            upload = read_upload(request.stream, MAX_BYTES, context.timer)
+        except UploadTooLarge as refused:
+            raise answer(refused) from None
         now = context.clock()
         if check_id is not None:
-            with context.sessions() as session, session.begin():
-                runs.record_upload(
+            in_transaction(
+                context.sessions,
+                lambda session: runs.record_upload(
                     session, account, check_id, upload.received, upload.bits_per_second
-                )
+                ),
+                answer=answer,
+            )
         return {"received_bytes": upload.received, "received_at": now}
 
 
@@ -163,7 +250,7 @@ class Document(MethodView):
     @blp.alt_response(429, description="rate_limited, with Retry-After")
     def get(self, query: dict[str, Any]) -> Response:
         """A one-page sample PDF, displayed the way exam documents are."""
-        context = ctx()
+        context = current_context(Context)
         account, check_id = _account(), query.get("check_id")
 
         def serve(session: Session) -> None:
@@ -183,12 +270,13 @@ class Latest(MethodView):
     @blp.alt_response(404, description="no_device_check")
     def get(self) -> dict[str, Any]:
         """The candidate's latest result, and whether it is still valid."""
-        context = ctx()
+        context = current_context(Context)
         account = _account()
-        with context.sessions() as session:
-            row = runs.latest(session, account)
+        row = in_transaction(
+            context.sessions, lambda session: runs.latest(session, account), answer=answer
+        )
         if row is None:
-            raise ApiError(404, "no_device_check", say("no_device_check", request_language()))
+            raise answer(Refusal("no_device_check"))
         return _result_json(row, context.clock())
 
 
@@ -202,10 +290,13 @@ class Result(MethodView):
     def put(self, body: dict[str, Any], check_id: uuid.UUID) -> dict[str, Any]:
         """Send the browser's results: the run is judged, once. A pass is valid for the
         configured days and announced as DeviceValidated."""
-        context = ctx()
+        context = current_context(Context)
         account, now = _account(), context.clock()
-        with context.sessions() as session, session.begin():
-            row = runs.judge_run(session, context.outbox, account, check_id, body, now)
+        row = in_transaction(
+            context.sessions,
+            lambda session: runs.judge_run(session, context.outbox, account, check_id, body, now),
+            answer=answer,
+        )
         return _result_json(row, now)
 
 
@@ -219,7 +310,7 @@ class Autosave(MethodView):
     @blp.alt_response(429, description="rate_limited, with Retry-After")
     def put(self, body: dict[str, Any], check_id: uuid.UUID) -> dict[str, Any]:
         """Save the writing check's text, as the exam's autosave does."""
-        context = ctx()
+        context = current_context(Context)
         account = _account()
         row = _budgeted(
             account,
@@ -258,45 +349,3 @@ def _result_json(row: Row[Any], now: datetime) -> dict[str, Any]:
         "valid_until": row.valid_until,
         "valid": runs.valid(row, now),
     }
-
-
-def _refusal(status: int, error: str, **extra: Any) -> Response:
-    return error_response(status, error, say(error, request_language()), **extra)
-
-
-@blp.errorhandler(runs.RunNotFound)
-def _run_not_found(_refused: runs.RunNotFound) -> Response:
-    return _refusal(404, "device_check_not_found")
-
-
-@blp.errorhandler(runs.RunJudged)
-def _run_judged(_refused: runs.RunJudged) -> Response:
-    return _refusal(409, "device_check_judged")
-
-
-@blp.errorhandler(runs.StaleRevision)
-def _stale_revision(refused: runs.StaleRevision) -> Response:
-    return _refusal(409, "stale_revision", revision=refused.current)
-
-
-@blp.errorhandler(UploadTooLarge)
-def _upload_too_large(refused: UploadTooLarge) -> Response:
-    return error_response(
-        413,
-        "upload_too_large",
-        say("upload_too_large", request_language(), limit=refused.limit),
-        max_bytes=refused.limit,
-    )
-
-
-@blp.errorhandler(RateLimited)
-def _rate_limited(refused: RateLimited) -> Response:
-    language = request_language()
-    response = error_response(
-        429,
-        "rate_limited",
-        say("rate_limited", language, wait=seconds_words(refused.retry_after, language)),
-        retry_after=refused.retry_after,
-    )
-    response.headers["Retry-After"] = str(refused.retry_after)
-    return response

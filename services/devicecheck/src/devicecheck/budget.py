@@ -16,14 +16,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.runtime.database import UtcDateTime
+from contracts.runtime.refusals import Refusal
 from devicecheck.config import RequestBudget
 from devicecheck.store import request_budgets
 
 
-class RateLimited(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"rate limited for {retry_after} s")
-        self.retry_after = retry_after
+class RateLimited(Refusal):
+    """The account's budget is spent; ``retry_after`` seconds until the window ends."""
+
+    code = "rate_limited"
 
 
 def spend(
@@ -53,5 +54,5 @@ def spend(
     started, requests, spent = session.execute(statement).one()
     if requests > budget.requests or spent > budget.bytes:
         left = (started + budget.window - now).total_seconds()
-        return RateLimited(max(1, math.ceil(left)))
+        return RateLimited(retry_after=max(1, math.ceil(left)))
     return None

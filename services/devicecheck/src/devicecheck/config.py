@@ -44,8 +44,7 @@ class DeviceCheckSettings:
     def for_service(
         cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
     ) -> DeviceCheckSettings:
-        """The device-check settings around common ones already read (as the repository's
-        tests build every service's app from a ServiceSettings)."""
+        """The device-check settings around common ones already read."""
         env = os.environ if environ is None else environ
         thresholds = Thresholds(
             min_download_mbps=_number(env, "DEVICECHECK_MIN_DOWNLOAD_MBPS", 1.0, 0),

@@ -12,6 +12,7 @@ from sqlalchemy import Row, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
+from contracts.runtime.refusals import Refusal
 from devicecheck.judging import Evidence, Report, judge
 from devicecheck.store import changed_rows, device_checks
 from devicecheck.thresholds import Thresholds
@@ -19,18 +20,22 @@ from devicecheck.thresholds import Thresholds
 runs = device_checks
 
 
-class RunNotFound(Exception):
+class RunNotFound(Refusal):
     """No such run for this account: another account's run is not found either."""
 
+    code = "device_check_not_found"
 
-class RunJudged(Exception):
+
+class RunJudged(Refusal):
     """The run has its result; it takes nothing more."""
 
+    code = "device_check_judged"
 
-class StaleRevision(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"the current revision is {current}")
-        self.current = current
+
+class StaleRevision(Refusal):
+    """The text was saved meanwhile; ``revision`` is the current one."""
+
+    code = "stale_revision"
 
 
 def start(
@@ -129,7 +134,7 @@ def autosave(
     if not saved:
         if row.judged_at is not None:
             raise RunJudged()
-        raise StaleRevision(row.autosave_revision)
+        raise StaleRevision(revision=row.autosave_revision)
     return row
 
 

@@ -10,16 +10,18 @@ from typing import IO
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from contracts.runtime.refusals import Refusal
+
 #: a download or an upload is between these sizes, so one request cannot tie up the service
 MIN_BYTES = 1024
 MAX_BYTES = 10 * 1024 * 1024
 CHUNK = 64 * 1024
 
 
-class UploadTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"more than {limit} bytes")
-        self.limit = limit
+class UploadTooLarge(Refusal):
+    """More than ``limit`` bytes were sent."""
+
+    code = "upload_too_large"
 
 
 def random_bytes(total: int) -> Iterator[bytes]:
@@ -54,7 +56,7 @@ def read_upload(stream: IO[bytes], limit: int, timer: Callable[[], float]) -> Up
         while chunk := stream.read(CHUNK):
             received += len(chunk)
             if received > limit:
-                raise UploadTooLarge(limit)
+                raise UploadTooLarge(limit=limit)
     except RequestEntityTooLarge:  # werkzeug's own bound, for a body sent without a length
-        raise UploadTooLarge(limit) from None
+        raise UploadTooLarge(limit=limit) from None
     return Upload(received, timer() - started)
