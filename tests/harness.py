@@ -251,6 +251,10 @@ def _create_app(service: str, env: dict[str, str]) -> Any:
         from exams.config import ExamSettings
 
         return module.create_app(ExamSettings.from_env(env))
+    if service == "devicecheck":
+        from devicecheck.config import DeviceCheckSettings
+
+        return module.create_app(DeviceCheckSettings.from_env(env))
     config = importlib.import_module(f"{service}.config")
     if service == "identity":  # identity reads a few settings of its own besides these
         return module.create_app(config.load_settings(env), environ=env)

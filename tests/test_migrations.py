@@ -198,6 +198,10 @@ def own_settings(service: str, settings: ServiceSettings) -> Any:
         from exams.config import ExamSettings
 
         return ExamSettings.for_service(settings)
+    if service == "devicecheck":
+        from devicecheck.config import DeviceCheckSettings
+
+        return DeviceCheckSettings.for_service(settings)
     return settings
 
 

@@ -111,6 +111,11 @@ def service_app(service: str, tmp_path: Path, jwks_url: str | None = None) -> Fl
 
         app = importlib.import_module(service).create_app(ExamSettings.from_env(environ))
         return app
+    if service == "devicecheck":
+        from devicecheck.config import DeviceCheckSettings
+
+        app = importlib.import_module(service).create_app(DeviceCheckSettings.from_env(environ))
+        return app
     app = importlib.import_module(service).create_app(service_settings)
     return app
 
