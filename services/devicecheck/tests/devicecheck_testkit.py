@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 from contracts.events.codec import decode
 from contracts.events.envelope import Event
 from contracts.runtime.migrations import upgrade
+from contracts.testing.clock import TestClock
 from contracts.testing.tokens import TestTokens
 from devicecheck import create_app
 from devicecheck.config import DeviceCheckSettings
@@ -55,18 +56,6 @@ def results(**changes: Any) -> dict[str, Any]:
     return body
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 class SteppingTimer:
     """A monotonic timer that moves ``step`` seconds each time it is read, so an upload
     read between two readings takes exactly ``step`` seconds."""
@@ -94,7 +83,7 @@ class DeviceCheckWorld:
     app: Flask
     client: FlaskClient
     tokens: TestTokens
-    clock: Clock
+    clock: TestClock
     environ: dict[str, str]
     others: list[DeviceCheckWorld] = field(default_factory=list)
 
@@ -236,7 +225,7 @@ def devicecheck_world(
     }
     settings = DeviceCheckSettings.from_env(environ)
     tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
-    clock = Clock(START)
+    clock = TestClock(START)
     app = create_app(settings, verifier=tokens.verifier(), clock=clock, timer=timer)
     world = DeviceCheckWorld(app, app.test_client(), tokens, clock, environ)
     try:

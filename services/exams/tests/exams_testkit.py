@@ -20,8 +20,9 @@ from werkzeug.test import TestResponse
 
 from contracts.events.codec import decode
 from contracts.events.envelope import Event
-from contracts.events.examples import load_example
 from contracts.runtime.migrations import upgrade
+from contracts.testing.clock import TestClock
+from contracts.testing.events import example_event
 from contracts.testing.tokens import TestTokens
 from exams import create_app
 from exams.config import ExamSettings
@@ -43,47 +44,13 @@ READY = {
 EVERYTHING = {"screen_share": True, "webcam": True, "device_check": True, "technical_test": True}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
-
-
-def envelope(event_type: str, **data: Any) -> Event:
-    """The contract's example event with a fresh id and ``data`` changed, decoded as the
-    consumer would."""
-    body = load_example(event_type)
-    body["id"] = str(uuid.uuid4())
-    body["correlation_id"] = body["id"]
-    body["data"].update({k: _wire(v) for k, v in data.items()})
-    return decode(body)
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 @dataclass
 class ExamsWorld:
     app: Flask
     client: FlaskClient
     tokens: TestTokens
     settings: ExamSettings
-    clock: Clock
+    clock: TestClock
     institution: uuid.UUID
 
     @property
@@ -132,7 +99,7 @@ class ExamsWorld:
         """AccountActivated for an account invited to ``evaluation``; the account's id."""
         account_id = account_id or uuid.uuid4()
         self.handle(
-            envelope(
+            example_event(
                 "AccountActivated",
                 account_id=account_id,
                 email=email,
@@ -155,7 +122,7 @@ class ExamsWorld:
     ) -> None:
         """InvitationIssued for an address that already has an account: no code."""
         self.handle(
-            envelope(
+            example_event(
                 "InvitationIssued",
                 invitation_id=uuid.uuid4(),
                 institution_id=institution or self.institution,
@@ -172,7 +139,7 @@ class ExamsWorld:
     ) -> None:
         at = data.pop("validated_at", self.clock())
         self.handle(
-            envelope(
+            example_event(
                 "DeviceValidated",
                 check_id=uuid.uuid4(),
                 account_id=account_id,
@@ -293,7 +260,7 @@ def exams_world(database_url: str, tmp_path: Path, **env: str) -> Iterator[Exams
         }
     )
     tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
-    clock = Clock(START)
+    clock = TestClock(START)
     app = create_app(settings, verifier=tokens.verifier(), clock=clock)
     world = ExamsWorld(app, app.test_client(), tokens, settings, clock, uuid.uuid4())
     try:

@@ -4,24 +4,15 @@ French, the start window's edges, one attempt per candidate, ExamStarted in the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from exams_testkit import EVERYTHING, EXAM_AT, READY, ExamsWorld, exams_world
+from exams_testkit import EVERYTHING, EXAM_AT, READY, ExamsWorld
 
 from exams.domain import TECHNICAL_TEST_ID
 
 SECOND = timedelta(seconds=1)
 WINDOW = timedelta(minutes=20)
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[ExamsWorld]:
-    with exams_world(database_url, tmp_path) as built:
-        yield built
 
 
 def refusal(answer: Any) -> str:

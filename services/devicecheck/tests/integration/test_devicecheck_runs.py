@@ -6,7 +6,6 @@ account's own and is judged once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,6 @@ from devicecheck_testkit import (
     devicecheck_world,
     results,
 )
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[DeviceCheckWorld]:
-    with devicecheck_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _failures(answer: Any) -> list[tuple[str, str]]:

@@ -4,24 +4,17 @@ what the candidate's dashboard shows never depends on the order."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from exams_testkit import EVALUATION, START, ExamsWorld, envelope, exams_world
+from exams_testkit import EVALUATION, START, ExamsWorld
 
 from contracts.events.envelope import Event
+from contracts.testing.events import example_event
 
 PHYSICS = {"ref": "PHYS200-MIDTERM", "name": "Physics 200"}
 
 BOTH_ORDERS = pytest.mark.parametrize("reverse", [False, True], ids=["in_order", "reversed"])
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[ExamsWorld]:
-    with exams_world(database_url, tmp_path) as built:
-        yield built
 
 
 def _handle(world: ExamsWorld, events: list[Event], reverse: bool) -> None:
@@ -41,7 +34,7 @@ def test_an_invitation_for_the_account_and_its_activation_enrol_in_either_order(
         ref=PHYSICS["ref"], title="Physics midterm", starts_at="2026-06-03T09:00:00+00:00"
     )
     account_id = uuid.uuid4()
-    activated = envelope(
+    activated = example_event(
         "AccountActivated",
         account_id=account_id,
         email="ada@example.org",
@@ -50,7 +43,7 @@ def test_an_invitation_for_the_account_and_its_activation_enrol_in_either_order(
         evaluation=EVALUATION,
         activated_at=START,
     )
-    invited = envelope(
+    invited = example_event(
         "InvitationIssued",
         invitation_id=uuid.uuid4(),
         institution_id=world.institution,
@@ -77,7 +70,7 @@ def test_two_device_checks_keep_the_latest_in_either_order(
     account_id = world.activated()
     later = START + timedelta(hours=5)
     checks = [
-        envelope(
+        example_event(
             "DeviceValidated",
             check_id=uuid.uuid4(),
             account_id=account_id,

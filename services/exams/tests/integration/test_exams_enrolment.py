@@ -4,20 +4,13 @@ order: AccountActivated, InvitationIssued for an existing account, DeviceValidat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from exams_testkit import EVALUATION, EXAM_AT, START, ExamsWorld, envelope, exams_world
+from exams_testkit import EVALUATION, EXAM_AT, START, ExamsWorld
+
+from contracts.testing.events import example_event
 
 PHYSICS = {"ref": "PHYS200-MIDTERM", "name": "Physics 200"}
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[ExamsWorld]:
-    with exams_world(database_url, tmp_path) as built:
-        yield built
 
 
 def upcoming_titles(world: ExamsWorld, account_id: uuid.UUID) -> list[str]:
@@ -79,7 +72,7 @@ def test_an_invitation_that_arrives_first_waits_for_the_account(world: ExamsWorl
 def test_an_invitation_with_a_code_enrols_nobody_until_activation(world: ExamsWorld) -> None:
     world.exam()
     world.handle(
-        envelope(
+        example_event(
             "InvitationIssued",
             institution_id=world.institution,
             email="ada@example.org",

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from exams_testkit import (
     EVALUATION,
     EVERYTHING,
@@ -21,12 +19,6 @@ from exams_testkit import (
 )
 
 from exams.domain import PDF_TYPE
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[ExamsWorld]:
-    with exams_world(database_url, tmp_path) as built:
-        yield built
 
 
 def test_put_creates_the_evaluation_then_renames_it(world: ExamsWorld) -> None:

@@ -4,20 +4,11 @@ started now, the candidate's own submitted copies, the technical test and the de
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from exams_testkit import EVALUATION, EVERYTHING, EXAM_AT, ExamsWorld, exams_world
+from exams_testkit import EVALUATION, EVERYTHING, EXAM_AT, ExamsWorld
 
 from exams.domain import TECHNICAL_TEST_ID
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[ExamsWorld]:
-    with exams_world(database_url, tmp_path) as built:
-        yield built
 
 
 def test_a_new_candidate_sees_the_exam_and_what_it_needs(world: ExamsWorld) -> None:

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from devicecheck_testkit import KIB, PREFIX, START, DeviceCheckWorld, devicecheck_world
 
 MIB = 1024 * KIB
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[DeviceCheckWorld]:
-    with devicecheck_world(database_url, tmp_path) as built:
-        yield built
 
 
 def test_the_download_is_exactly_the_size_asked_and_incompressible(

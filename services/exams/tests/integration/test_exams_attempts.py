@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from exams.jobs import close_overdue_attempts
 
 END = EXAM_AT + timedelta(minutes=90)
 GRACE = timedelta(seconds=30)
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[ExamsWorld]:
-    with exams_world(database_url, tmp_path) as built:
-        yield built
 
 
 @pytest.fixture
