@@ -238,27 +238,9 @@ class Platform:
 
 
 def _create_app(service: str, env: dict[str, str]) -> Any:
-    module = importlib.import_module(service)
-    if service == "invitations":
-        from invitations.config import InvitationSettings
-
-        return module.create_app(InvitationSettings.from_env(env))
-    if service == "notifier":
-        from notifier.config import NotifierSettings
-
-        return module.create_app(NotifierSettings.from_env(env))
-    if service == "exams":
-        from exams.config import ExamSettings
-
-        return module.create_app(ExamSettings.from_env(env))
-    if service == "devicecheck":
-        from devicecheck.config import DeviceCheckSettings
-
-        return module.create_app(DeviceCheckSettings.from_env(env))
-    config = importlib.import_module(f"{service}.config")
-    if service == "identity":  # identity reads a few settings of its own besides these
-        return module.create_app(config.load_settings(env), environ=env)
-    return module.create_app(config.load_settings(env))
+    """Every service's app from its own ``config.Settings``, read from ``env``."""
+    settings = importlib.import_module(f"{service}.config").Settings.from_env(env)
+    return importlib.import_module(service).create_app(settings)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from contracts.events.examples import load_example
 from contracts.runtime.migrations import upgrade
 from contracts.testing.bus import wait_until
 from identity import create_app
-from identity.config import code_key, load_settings
+from identity.config import Settings
 from identity.handlers import handlers
 
 INVALID = {
@@ -119,7 +119,7 @@ def test_a_code_expires_30_days_after_it_was_issued(tmp_path: Path, database_url
         "BUS_URL": f"filesystem://{tmp_path}/bus",
     }
     upgrade("identity", database_url)
-    settings = load_settings(env)
+    settings = Settings.from_env(env)
     issued_at = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     now = [issued_at]
     app = create_app(settings, clock=lambda: now[0])
@@ -128,9 +128,9 @@ def test_a_code_expires_30_days_after_it_was_issued(tmp_path: Path, database_url
     event = decode(example)
     runtime = app.extensions["nexam.runtime"]
     handling = handlers(
-        code_key(settings, env),
+        settings.code_key,
         lambda: now[0],
-        public_url=settings.public_url,
+        public_url=settings.service.public_url,
         outbox=runtime.outbox,
     )
     with runtime.sessions() as session, session.begin():

@@ -186,23 +186,7 @@ def _settings(service: str, tmp_path: Path, database_url: str) -> ServiceSetting
 
 def own_settings(service: str, settings: ServiceSettings) -> Any:
     """The settings a service's create_app takes, around the common ones."""
-    if service == "invitations":
-        from invitations.config import InvitationSettings
-
-        return InvitationSettings.for_service(settings)
-    if service == "notifier":
-        from notifier.config import NotifierSettings
-
-        return NotifierSettings.for_service(settings)
-    if service == "exams":
-        from exams.config import ExamSettings
-
-        return ExamSettings.for_service(settings)
-    if service == "devicecheck":
-        from devicecheck.config import DeviceCheckSettings
-
-        return DeviceCheckSettings.for_service(settings)
-    return settings
+    return importlib.import_module(f"{service}.config").Settings.for_service(settings)
 
 
 def _get_readyz(service: str, settings: ServiceSettings) -> Any:

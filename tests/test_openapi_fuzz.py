@@ -94,29 +94,10 @@ def service_app(service: str, tmp_path: Path, jwks_url: str | None = None) -> Fl
         environ["GATEWAY_JWKS_URL"] = jwks_url
     service_settings = ServiceSettings.from_env(service, environ)
     upgrade(service, service_settings.database_url)
-    if service == "invitations":
-        from invitations.config import InvitationSettings
-
-        app: Flask = importlib.import_module(service).create_app(
-            InvitationSettings.for_service(service_settings, environ)
-        )
-        return app
-    if service == "notifier":
-        from notifier.config import NotifierSettings
-
-        app = importlib.import_module(service).create_app(NotifierSettings.from_env(environ))
-        return app
-    if service == "exams":
-        from exams.config import ExamSettings
-
-        app = importlib.import_module(service).create_app(ExamSettings.from_env(environ))
-        return app
-    if service == "devicecheck":
-        from devicecheck.config import DeviceCheckSettings
-
-        app = importlib.import_module(service).create_app(DeviceCheckSettings.from_env(environ))
-        return app
-    app = importlib.import_module(service).create_app(service_settings)
+    settings = importlib.import_module(f"{service}.config").Settings.for_service(
+        service_settings, environ
+    )
+    app: Flask = importlib.import_module(service).create_app(settings)
     return app
 
 

@@ -24,7 +24,7 @@ def handlers_of(service: str) -> Mapping[str, Any]:
 
         return dict(module.handlers(Outbox(metadata, service)))
     if service == "notifier":
-        from notifier.config import NotifierSettings
+        from notifier.config import Settings as NotifierSettings
 
         return dict(module.handlers(NotifierSettings.from_env({})))
     if service == "identity":

@@ -26,7 +26,7 @@ from contracts.runtime.migrations import upgrade
 from contracts.runtime.service import CONTEXT
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
-from invitations.config import InvitationSettings
+from invitations.config import Settings as InvitationSettings
 from invitations.jobs import issue_waiting_rows
 from nexam_cli import cli
 

@@ -25,7 +25,7 @@ from contracts.runtime.migrations import upgrade
 from contracts.testing.clock import TestClock
 from contracts.testing.tokens import TestTokens
 from devicecheck import create_app
-from devicecheck.config import DeviceCheckSettings
+from devicecheck.config import Settings
 from devicecheck.store import device_checks, outbox
 
 START = datetime(2026, 11, 24, 9, 5, 30, tzinfo=UTC)
@@ -97,7 +97,7 @@ class DeviceCheckWorld:
         settings); closed with this one."""
         environ = {**self.environ, **env}
         app = create_app(
-            DeviceCheckSettings.from_env(environ), verifier=self.tokens.verifier(), clock=self.clock
+            Settings.from_env(environ), verifier=self.tokens.verifier(), clock=self.clock
         )
         other = DeviceCheckWorld(app, app.test_client(), self.tokens, self.clock, environ)
         self.others.append(other)
@@ -223,7 +223,7 @@ def devicecheck_world(
         "BUS_URL": f"filesystem://{tmp_path / 'bus'}",
         **env,
     }
-    settings = DeviceCheckSettings.from_env(environ)
+    settings = Settings.from_env(environ)
     tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
     clock = TestClock(START)
     app = create_app(settings, verifier=tokens.verifier(), clock=clock, timer=timer)

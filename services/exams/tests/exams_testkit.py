@@ -25,7 +25,7 @@ from contracts.testing.clock import TestClock
 from contracts.testing.events import example_event
 from contracts.testing.tokens import TestTokens
 from exams import create_app
-from exams.config import ExamSettings
+from exams.config import Settings
 from exams.handlers import handlers
 from exams.store import outbox
 from exams.technical_test import subject_pdf
@@ -49,7 +49,7 @@ class ExamsWorld:
     app: Flask
     client: FlaskClient
     tokens: TestTokens
-    settings: ExamSettings
+    settings: Settings
     clock: TestClock
     institution: uuid.UUID
 
@@ -250,7 +250,7 @@ class ExamsWorld:
 def exams_world(database_url: str, tmp_path: Path, **env: str) -> Iterator[ExamsWorld]:
     """The exams app on a freshly migrated database; its engine disposed afterwards."""
     upgrade("exams", database_url)
-    settings = ExamSettings.from_env(
+    settings = Settings.from_env(
         {
             "NEXAM_ENV": "test",
             "NEXAM_VAR_DIR": str(tmp_path / "var"),

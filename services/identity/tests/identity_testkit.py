@@ -33,7 +33,7 @@ from contracts.testing.events import example_event
 from contracts.testing.tokens import TestTokens
 from identity import create_app
 from identity.api import Context
-from identity.config import load_settings
+from identity.config import Settings
 from identity.handlers import handlers
 from identity.passwords import Passwords
 from identity.store import accounts, outbox
@@ -112,16 +112,21 @@ class IdentityWorld:
         """Another app on the same database, var folder, clock and token key (a redeployment
         with other settings); closed with this one."""
         environ = {**self.env, **env}
-        settings = load_settings(environ)
+        settings = Settings.from_env(environ)
         app = create_app(
             settings,
             verifier=self.tokens.verifier(),
             clock=self.clock,
             passwords=passwords or fast_passwords(),
-            environ=environ,
         )
         other = IdentityWorld(
-            app, app.test_client(), self.tokens, settings, self.clock, environ, self.database_url
+            app,
+            app.test_client(),
+            self.tokens,
+            settings.service,
+            self.clock,
+            environ,
+            self.database_url,
         )
         self.others.append(other)
         return other
@@ -388,17 +393,18 @@ def identity_world(
     """The identity app on a freshly migrated database; its engines disposed afterwards."""
     upgrade("identity", database_url)
     environ = _settings_env(database_url, tmp_path, **env)
-    settings = load_settings(environ)
-    tokens = TestTokens(settings.token_issuer, settings.token_audience)
+    settings = Settings.from_env(environ)
+    tokens = TestTokens(settings.service.token_issuer, settings.service.token_audience)
     clock = TestClock(START)
     app = create_app(
         settings,
         verifier=tokens.verifier(),
         clock=clock,
         passwords=passwords or fast_passwords(),
-        environ=environ,
     )
-    world = IdentityWorld(app, app.test_client(), tokens, settings, clock, environ, database_url)
+    world = IdentityWorld(
+        app, app.test_client(), tokens, settings.service, clock, environ, database_url
+    )
     try:
         yield world
     finally:

@@ -28,7 +28,7 @@ from contracts.testing.clock import TestClock
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
 from invitations.api import Context
-from invitations.config import InvitationSettings
+from invitations.config import Settings
 from invitations.handlers import handlers
 from invitations.issuing import Issuing
 from invitations.jobs import expire_due_invitations, issue_waiting_rows
@@ -42,7 +42,7 @@ class World:
     app: Flask
     client: FlaskClient
     tokens: TestTokens
-    settings: InvitationSettings
+    settings: Settings
     clock: TestClock
     institution: uuid.UUID
 
@@ -238,7 +238,7 @@ def build_world(database_url: str, tmp_path: Path, **env: str) -> World:
     upgrade("invitations", database_url)
     key_file = tmp_path / "invitation-code.key"
     key_file.write_bytes(b"0123456789abcdef" * 4)
-    settings = InvitationSettings.from_env(
+    settings = Settings.from_env(
         {
             "NEXAM_ENV": "test",
             "NEXAM_VAR_DIR": str(tmp_path / "var"),

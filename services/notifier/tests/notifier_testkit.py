@@ -33,7 +33,7 @@ from contracts.events.examples import load_example
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
 from notifier import store
-from notifier.config import NotifierSettings, load_notifier_settings
+from notifier.config import Settings
 from notifier.delivery import Delivery
 from notifier.domain import RetryPolicy
 from notifier.handlers import handlers
@@ -261,16 +261,14 @@ def notifier_environ(
     }
 
 
-def notifier_settings(
-    tmp_path: Path, database_url: str, smtp_port: int, **env: str
-) -> NotifierSettings:
-    return load_notifier_settings(notifier_environ(tmp_path, database_url, smtp_port, **env))
+def notifier_settings(tmp_path: Path, database_url: str, smtp_port: int, **env: str) -> Settings:
+    return Settings.from_env(notifier_environ(tmp_path, database_url, smtp_port, **env))
 
 
 class Notifier:
     """The notifier's database (migrated), its handlers and a delivery round, for one test."""
 
-    def __init__(self, settings: NotifierSettings, clock: FakeClock) -> None:
+    def __init__(self, settings: Settings, clock: FakeClock) -> None:
         self.settings = settings
         self.clock = clock
         upgrade("notifier", settings.service.database_url)

@@ -13,19 +13,19 @@ from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.service import build_runtime, create_service_app
 from devicecheck import store
 from devicecheck.api import Context, blp
-from devicecheck.config import DeviceCheckSettings
+from devicecheck.config import Settings
 from devicecheck.speed import MAX_BYTES
 
 
 def create_app(
-    settings: DeviceCheckSettings | None = None,
+    settings: Settings | None = None,
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
     timer: Callable[[], float] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Flask:
-    settings = settings or DeviceCheckSettings.from_env(environ)
+    settings = settings or Settings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
     app = create_service_app(

@@ -30,20 +30,20 @@ class RequestBudget:
 
 
 @dataclass(frozen=True)
-class DeviceCheckSettings:
+class Settings:
     service: ServiceSettings
     thresholds: Thresholds
     budget: RequestBudget
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> DeviceCheckSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls.for_service(load_settings(env), env)
 
     @classmethod
     def for_service(
         cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> DeviceCheckSettings:
+    ) -> Settings:
         """The device-check settings around common ones already read."""
         env = os.environ if environ is None else environ
         thresholds = Thresholds(

@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from contracts.runtime.settings import ConfigurationError, ServiceSettings
 from devicecheck.api import ANSWERS, NOT_AN_ACCOUNT
-from devicecheck.config import DeviceCheckSettings
+from devicecheck.config import Settings
 from devicecheck.explanations import CATALOG, FAILURES, explain
 from devicecheck.judging import Evidence, Failure, Report, browser_key, judge
 from devicecheck.speed import CHUNK, Upload, UploadTooLarge, random_bytes, read_upload
@@ -151,8 +151,8 @@ def test_figures_are_written_the_way_each_language_writes_them() -> None:
 # -- settings ----------------------------------------------------------------------------------
 
 
-def _settings(**env: str) -> DeviceCheckSettings:
-    return DeviceCheckSettings.for_service(ServiceSettings.from_env("devicecheck", {}), env)
+def _settings(**env: str) -> Settings:
+    return Settings.for_service(ServiceSettings.from_env("devicecheck", {}), env)
 
 
 def test_the_defaults_are_the_issues() -> None:

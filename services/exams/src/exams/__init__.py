@@ -10,17 +10,17 @@ from contracts.runtime.service import build_runtime, create_service_app
 from exams import store
 from exams.api import Context
 from exams.candidate_api import blp as candidate_blp
-from exams.config import ExamSettings
+from exams.config import Settings
 from exams.coordinator_api import blp as coordinator_blp
 
 
 def create_app(
-    settings: ExamSettings | None = None,
+    settings: Settings | None = None,
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
 ) -> Flask:
-    settings = settings or ExamSettings.from_env()
+    settings = settings or Settings.from_env()
     runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
     app = create_service_app(

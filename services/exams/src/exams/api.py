@@ -18,7 +18,7 @@ from contracts.runtime.errors import ApiError
 from contracts.runtime.languages import request_language
 from contracts.runtime.refusals import Refusal
 from contracts.runtime.translations import N_, Catalog
-from exams.config import ExamSettings
+from exams.config import Settings
 
 #: who manages evaluations: people, and institutions' own systems
 COORDINATORS = ("coordinator", "api_client")
@@ -32,7 +32,7 @@ class Context:
     sessions: sessionmaker[Session]
     outbox: Outbox
     clock: Clock
-    settings: ExamSettings
+    settings: Settings
 
 
 #: each refusal's status (409 unless said here) and words, by code

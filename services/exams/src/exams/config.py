@@ -18,7 +18,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
 
 
 @dataclass(frozen=True)
-class ExamSettings:
+class Settings:
     service: ServiceSettings
     #: largest subject PDF accepted; the gateway refuses bodies over 16 MiB before this one
     document_max_bytes: int
@@ -31,14 +31,14 @@ class ExamSettings:
     events_per_attempt: int
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ExamSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls.for_service(load_settings(env), env)
 
     @classmethod
     def for_service(
         cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> ExamSettings:
+    ) -> Settings:
         """The exams settings around common ones already read."""
         env = os.environ if environ is None else environ
         return cls(

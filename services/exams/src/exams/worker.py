@@ -9,13 +9,13 @@ from contracts.events.clock import utcnow
 from contracts.runtime.service import build_runtime
 from contracts.runtime.worker import run_service_worker
 from exams import store
-from exams.config import ExamSettings
+from exams.config import Settings
 from exams.handlers import handlers
 from exams.jobs import jobs
 
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
-    settings = ExamSettings.from_env(environ)
+    settings = Settings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
     run_service_worker(

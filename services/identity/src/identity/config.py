@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from contracts.runtime.keyfiles import service_key
 from contracts.runtime.settings import ConfigurationError, ServiceSettings
+from identity.terms import Terms
 
 SERVICE = "identity"
 
@@ -16,15 +18,36 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
     return ServiceSettings.from_env(SERVICE, environ)
 
 
-def code_key(settings: ServiceSettings, environ: Mapping[str, str] | None = None) -> bytes:
-    """Identity keeps its own digest of each invitation code, under its own key."""
-    env = os.environ if environ is None else environ
-    return service_key(settings, env, "IDENTITY_CODE_KEY_FILE", "identity-code.key")
+@dataclass(frozen=True)
+class Settings:
+    service: ServiceSettings
+    #: identity keeps its own digest of each invitation code, under its own key
+    code_key: bytes
+    #: a refresh token presented again this soon after its rotation is the same browser
+    refresh_reuse_leeway: timedelta
+    terms: Terms
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls.for_service(load_settings(env), env)
+
+    @classmethod
+    def for_service(
+        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Identity's settings around the common ones already read."""
+        env = os.environ if environ is None else environ
+        return cls(
+            service=service,
+            code_key=service_key(service, env, "IDENTITY_CODE_KEY_FILE", "identity-code.key"),
+            refresh_reuse_leeway=refresh_reuse_leeway(env),
+            terms=Terms.from_env(env),
+        )
 
 
-def refresh_reuse_leeway(environ: Mapping[str, str] | None = None) -> timedelta:
+def refresh_reuse_leeway(env: Mapping[str, str]) -> timedelta:
     """``REFRESH_REUSE_LEEWAY_S`` (DESIGN section 5): 10 s unless set; 0 turns it off."""
-    env = os.environ if environ is None else environ
     raw = env.get("REFRESH_REUSE_LEEWAY_S", "10")
     try:
         seconds = float(raw)

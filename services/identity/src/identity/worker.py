@@ -8,19 +8,19 @@ from collections.abc import Mapping
 from contracts.runtime.service import build_runtime
 from contracts.runtime.worker import run_service_worker
 from identity import store
-from identity.config import code_key, load_settings
+from identity.config import Settings
 from identity.handlers import handlers
 
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
-    settings = load_settings(environ)
-    runtime = build_runtime(settings, store.metadata)
+    settings = Settings.from_env(environ)
+    runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
     # the reset link it sends goes through the runtime's outbox, which seals it
     handling = handlers(
-        code_key(settings, environ), public_url=settings.public_url, outbox=runtime.outbox
+        settings.code_key, public_url=settings.service.public_url, outbox=runtime.outbox
     )
-    run_service_worker(settings, store.metadata, handling, stop=stop, runtime=runtime)
+    run_service_worker(settings.service, store.metadata, handling, stop=stop, runtime=runtime)
 
 
 if __name__ == "__main__":

@@ -9,17 +9,17 @@ from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.service import build_runtime, create_service_app
 from invitations import store
 from invitations.api import Context, blp
-from invitations.config import InvitationSettings
+from invitations.config import Settings
 from invitations.issuing import Issuing
 
 
 def create_app(
-    settings: InvitationSettings | None = None,
+    settings: Settings | None = None,
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
 ) -> Flask:
-    settings = settings or InvitationSettings.from_env()
+    settings = settings or Settings.from_env()
     runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
     context = Context(

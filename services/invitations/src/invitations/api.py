@@ -28,7 +28,7 @@ from contracts.runtime.transaction import in_transaction
 from contracts.runtime.translations import N_, Catalog
 from invitations import domain as d
 from invitations.batches import accept_roster, find_batch
-from invitations.config import InvitationSettings
+from invitations.config import Settings
 from invitations.domain import Candidate, csv_safe
 from invitations.issuing import Issuing, issue_invitations, resend_invitation, revoke_invitation
 from invitations.listing import every_invitation, find_invitation, list_invitations
@@ -57,7 +57,7 @@ class Context:
     sessions: sessionmaker[Session]
     issuing: Issuing
     clock: Clock
-    settings: InvitationSettings
+    settings: Settings
 
 
 # -- refusals as answers -----------------------------------------------------------------------

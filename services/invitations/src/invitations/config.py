@@ -17,7 +17,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
 
 
 @dataclass(frozen=True)
-class InvitationSettings:
+class Settings:
     service: ServiceSettings
     #: HMAC key of the code digests; a file, generated under var/ outside production
     code_key: bytes
@@ -25,14 +25,14 @@ class InvitationSettings:
     bulk_max_bytes: int
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> InvitationSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls.for_service(load_settings(env), env)
 
     @classmethod
     def for_service(
         cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> InvitationSettings:
+    ) -> Settings:
         """The invitation settings around common ones already read (as the repository's
         tests build every service's app from a ServiceSettings)."""
         env = os.environ if environ is None else environ

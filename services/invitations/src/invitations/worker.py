@@ -9,14 +9,14 @@ from contracts.events.clock import utcnow
 from contracts.runtime.service import build_runtime
 from contracts.runtime.worker import run_service_worker
 from invitations import store
-from invitations.config import InvitationSettings
+from invitations.config import Settings
 from invitations.handlers import handlers
 from invitations.issuing import Issuing
 from invitations.jobs import jobs
 
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
-    settings = InvitationSettings.from_env(environ)
+    settings = Settings.from_env(environ)
     runtime = build_runtime(settings.service, store.metadata)
     assert runtime.outbox is not None
     issuing = Issuing(runtime.outbox, settings.code_key)

@@ -19,7 +19,7 @@ from contracts.events.examples import load_example
 from contracts.runtime.migrations import upgrade
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
-from invitations.config import InvitationSettings
+from invitations.config import Settings
 from invitations.domain import code_digest
 
 THIRTY_DAYS = timedelta(days=30)
@@ -661,7 +661,7 @@ def test_the_app_starts_from_settings_read_from_the_environment(tmp_path: Path) 
     """With no code key file named, one is made under var/."""
     url = f"sqlite:///{tmp_path / 'plain.db'}"
     upgrade("invitations", url)
-    plain = InvitationSettings.from_env(
+    plain = Settings.from_env(
         {
             "NEXAM_ENV": "test",
             "NEXAM_VAR_DIR": str(tmp_path / "var"),

@@ -9,16 +9,16 @@ from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.service import build_runtime, create_service_app
 from notifier import store
 from notifier.api import Context, deliveries_blueprint
-from notifier.config import NotifierSettings
+from notifier.config import Settings
 
 
 def create_app(
-    settings: NotifierSettings | None = None,
+    settings: Settings | None = None,
     *,
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
 ) -> Flask:
-    settings = settings or NotifierSettings.from_env()
+    settings = settings or Settings.from_env()
     runtime = build_runtime(settings.service, store.metadata)
     return create_service_app(
         runtime,

@@ -17,7 +17,7 @@ from contracts.runtime.refusals import Refusal
 from contracts.runtime.service import current_context
 from contracts.runtime.transaction import in_transaction
 from notifier import delivery
-from notifier.config import NotifierSettings
+from notifier.config import Settings
 from notifier.schemas import DeliveryPageSchema, DeliveryQuerySchema
 
 OPERATOR = "operator"
@@ -31,7 +31,7 @@ class Context:
 
     sessions: sessionmaker[Session]
     clock: Clock
-    settings: NotifierSettings
+    settings: Settings
 
 
 def answer(refusal: Refusal) -> ApiError:

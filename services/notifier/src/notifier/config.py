@@ -67,7 +67,7 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
-class NotifierSettings:
+class Settings:
     service: ServiceSettings
     smtp: SmtpSettings
     platform_name: str
@@ -79,14 +79,14 @@ class NotifierSettings:
     delivery_interval: float
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifierSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls.for_service(load_settings(env), env)
 
     @classmethod
     def for_service(
         cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> NotifierSettings:
+    ) -> Settings:
         """The notifier's settings around the common ``service`` settings, the rest read from
         ``environ`` (its defaults when none is given)."""
         env: Mapping[str, str] = {} if environ is None else environ
@@ -114,10 +114,6 @@ class NotifierSettings:
             batch_size=_number(env, "MAIL_BATCH_SIZE", 100, int, minimum=1),
             delivery_interval=_number(env, "MAIL_DELIVERY_INTERVAL_SECONDS", 0.5, float, minimum=0),
         )
-
-
-def load_notifier_settings(environ: Mapping[str, str] | None = None) -> NotifierSettings:
-    return NotifierSettings.from_env(environ)
 
 
 def _number(env: Mapping[str, str], name: str, default: N, kind: type[N], *, minimum: N) -> N:

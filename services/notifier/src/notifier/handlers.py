@@ -15,7 +15,7 @@ from contracts.bus.outbox import Outbox
 from contracts.events.clock import Clock, utcnow
 from contracts.events.envelope import Event
 from notifier import store
-from notifier.config import SERVICE, NotifierSettings, load_notifier_settings
+from notifier.config import SERVICE, Settings
 from notifier.domain import CODE_ENDING_EVENTS
 from notifier.invitation_codes import current_invitations, end_invitation_codes
 from notifier.mail import Composer, Sender
@@ -33,7 +33,7 @@ def queue_email(session: Session, event: Event, *, composer: Composer, clock: Cl
     return queued
 
 
-def composer_for(settings: NotifierSettings) -> Composer:
+def composer_for(settings: Settings) -> Composer:
     return Composer.create(
         Brand(
             platform_name=settings.platform_name,
@@ -55,14 +55,14 @@ def queue_emails(
 
 
 def handlers(
-    settings: NotifierSettings | None = None,
+    settings: Settings | None = None,
     *,
     clock: Clock = utcnow,
     on_queued: Callable[[], object] | None = None,
 ) -> dict[str, AnyHandler]:
     """``on_queued`` is called once the queued emails are committed (a one-time code should
     not wait for the delivery job's next round)."""
-    composer = composer_for(settings or load_notifier_settings())
+    composer = composer_for(settings or Settings.from_env())
     outbox = Outbox(store.metadata, SERVICE)
 
     def queue(session: Session, events: Sequence[Event]) -> None:

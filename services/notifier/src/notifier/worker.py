@@ -11,7 +11,7 @@ from contracts.events.clock import utcnow
 from contracts.runtime.service import ServiceRuntime, build_runtime
 from contracts.runtime.worker import PeriodicJob, run_service_worker
 from notifier import store
-from notifier.config import NotifierSettings, load_notifier_settings
+from notifier.config import Settings
 from notifier.delivery import Delivery, deliver_due
 from notifier.handlers import handlers
 from notifier.sealed_mime import PURPOSE
@@ -23,7 +23,7 @@ SMTP_IDLE_CLOSE_SECONDS = 60.0
 
 def delivery_job(
     runtime: ServiceRuntime,
-    settings: NotifierSettings,
+    settings: Settings,
     sender: SmtpSender,
     stop: threading.Event,
     wake: threading.Event | None = None,
@@ -57,7 +57,7 @@ def main(
 ) -> None:
     """Both roles in one process by default; a busy platform runs ``--only consume`` and
     ``--only deliver`` as separate processes, so rendering and sending use two cores."""
-    settings = load_notifier_settings(environ)
+    settings = Settings.from_env(environ)
     stop = stop or threading.Event()  # shared with the delivery job, so a long round ends early
     runtime = build_runtime(settings.service, store.metadata)
     sender = SmtpSender(settings.smtp)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.runtime.settings import ConfigurationError, ServiceSettings
-from notifier.config import load_notifier_settings, load_settings
+from notifier.config import Settings, load_settings
 
 
 def environ(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -16,7 +16,7 @@ def environ(tmp_path: Path, **values: str) -> dict[str, str]:
 
 
 def test_the_defaults_run_on_a_laptop(tmp_path: Path) -> None:
-    settings = load_notifier_settings(environ(tmp_path))
+    settings = Settings.from_env(environ(tmp_path))
 
     assert settings.platform_name == "Nexam"
     assert settings.support_email == "support@nexam.localhost"
@@ -40,7 +40,7 @@ def test_load_settings_is_still_the_common_service_settings(tmp_path: Path) -> N
 
 
 def test_everything_can_be_set(tmp_path: Path) -> None:
-    settings = load_notifier_settings(
+    settings = Settings.from_env(
         environ(
             tmp_path,
             PLATFORM_NAME="Examens UdX",
@@ -82,12 +82,12 @@ def test_everything_can_be_set(tmp_path: Path) -> None:
 )
 def test_nonsense_is_refused_at_start_up(tmp_path: Path, bad: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
-        load_notifier_settings(environ(tmp_path, **bad))
+        Settings.from_env(environ(tmp_path, **bad))
 
 
 def test_production_refuses_a_password_over_plain_smtp(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="SMTP_STARTTLS"):
-        load_notifier_settings(
+        Settings.from_env(
             environ(
                 tmp_path,
                 NEXAM_ENV="prod",
