@@ -47,12 +47,21 @@ translations: $(CATALOGS) ## Compile the pages' translations (.po to .mo: built,
 $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(STAMP)
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
-translations-update: $(STAMP) ## Re-extract the pages' texts into messages.pot and merge them into each .po
+translations-update: $(STAMP) ## Re-extract the pages' and the services' texts into messages.pot and merge them into each .po
 	$(BIN)/pybabel extract -F gateway/babel.cfg -k lazy_gettext -c TRANSLATORS: --no-location \
 		--sort-output --project=Nexam --version=gateway --copyright-holder=Nexam \
 		-o $(TRANSLATIONS)/messages.pot gateway/src/gateway/web
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages \
 		--ignore-obsolete
+	@# each service's catalog: read from its .po at run time, nothing to compile
+	@for s in $(SERVICES); do \
+		src=services/$$s/src/$$s; \
+		$(BIN)/pybabel -q extract -F services/babel.cfg -k N_ -k say -c TRANSLATORS: --no-location \
+			--sort-output --project=nexam-$$s --copyright-holder=Nexam \
+			-o $$src/translations/messages.pot $$src || exit 1; \
+		$(BIN)/pybabel -q update -i $$src/translations/messages.pot -d $$src/translations \
+			-D messages --ignore-obsolete || exit 1; \
+	done
 
 lint: $(STAMP) ## ruff (check and format) and mypy
 	$(BIN)/ruff check .
