@@ -4,7 +4,7 @@ language). The blueprints are ``activation_api``, ``accounts_api`` and ``interna
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,7 +40,7 @@ from identity.domain import (
     TermsOutdated,
     TooManyAttempts,
 )
-from identity.passwords import Passwords, described
+from identity.passwords import Passwords
 from identity.terms import Terms
 
 T = TypeVar("T")
@@ -122,6 +122,23 @@ ANSWERS: dict[type[Refusal], tuple[int, str]] = {
     ),
     CurrentPasswordIncorrect: (400, N_("The current password is wrong.")),
 }
+
+#: the words of each password rule, shown for each rule a new password breaks
+RULE_WORDS = {
+    "min_length": N_("At least 8 characters."),
+    "max_length": N_("At most 128 characters."),
+    "uppercase": N_("At least one uppercase letter."),
+    "lowercase": N_("At least one lowercase letter."),
+    "digit": N_("At least one digit."),
+    "common": N_("This password is too common. Choose another one."),
+    "contains_email": N_("The password must not contain your email address."),
+}
+
+
+def described(rules: Sequence[str], language: str) -> list[dict[str, str]]:
+    """Each broken rule with its words in ``language``."""
+    return [{"rule": rule, "message": catalog.say(RULE_WORDS[rule], language)} for rule in rules]
+
 
 #: the bearer-token refusals, with the realm they name
 REALMS = {ActivationTokenInvalid: "nexam-activation", SessionEnded: "nexam"}

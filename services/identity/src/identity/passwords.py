@@ -27,27 +27,6 @@ COMMON_CHECK_MAX_LENGTH = 64
 COMMON_DECORATION_MAX = 5
 EMAIL_PART_MIN_LENGTH = 3
 
-MESSAGES = {
-    "en": {
-        "min_length": "At least 8 characters.",
-        "max_length": "At most 128 characters.",
-        "uppercase": "At least one uppercase letter.",
-        "lowercase": "At least one lowercase letter.",
-        "digit": "At least one digit.",
-        "common": "This password is too common. Choose another one.",
-        "contains_email": "The password must not contain your email address.",
-    },
-    "fr": {
-        "min_length": "Au moins 8 caractères.",
-        "max_length": "Au plus 128 caractères.",
-        "uppercase": "Au moins une lettre majuscule.",
-        "lowercase": "Au moins une lettre minuscule.",
-        "digit": "Au moins un chiffre.",
-        "common": "Ce mot de passe est trop courant. Choisissez-en un autre.",
-        "contains_email": "Le mot de passe ne doit pas contenir votre adresse courriel.",
-    },
-}
-
 # zxcvbn keeps the user inputs in a module-level dictionary between its steps: two threads
 # checking at once would see each other's inputs
 _ZXCVBN_LOCK = threading.Lock()
@@ -94,19 +73,6 @@ def _is_common(password: str, user_inputs: list[str]) -> bool:
     result = _zxcvbn(password, user_inputs)
     # zxcvbn 4.5 only knows years up to 2019 as years, so "Welcome2024" scores 2
     return int(result["score"]) < 2 or _is_decorated_entry(password, result["sequence"])
-
-
-def violations(
-    password: str, email: str, language: str, *, names: Sequence[str] = ()
-) -> list[dict[str, str]]:
-    """Every rule the password breaks, in RULES order, with its message in the language."""
-    return described(broken_rules(password, email, names=names), language)
-
-
-def described(rules: Sequence[str], language: str) -> list[dict[str, str]]:
-    """Each broken rule with its message in the language (English if not spoken)."""
-    messages = MESSAGES.get(language, MESSAGES["en"])
-    return [{"rule": rule, "message": messages[rule]} for rule in rules]
 
 
 def broken_rules(password: str, email: str, *, names: Sequence[str] = ()) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from identity_testkit import IdentityWorld
 from werkzeug.test import TestResponse
 
-from identity.passwords import MESSAGES
+from identity.api import RULE_WORDS
 
 EMAIL = "jdupont@example.org"
 POLICY = "The password does not follow the rules."
@@ -52,7 +52,7 @@ def _random_mix(length: int) -> str:
 def test_each_rule_alone_gets_exactly_its_violation(world: IdentityWorld, token: str) -> None:
     for rule, password in ONE_RULE.items():
         answer = world.step(token, "password", {"password": password})
-        assert _violations(answer) == [{"rule": rule, "message": MESSAGES["en"][rule]}], rule
+        assert _violations(answer) == [{"rule": rule, "message": RULE_WORDS[rule]}], rule
     assert world.account(EMAIL).password_hash is None
 
 

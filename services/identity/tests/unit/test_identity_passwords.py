@@ -9,7 +9,8 @@ import unicodedata
 import pytest
 from argon2 import PasswordHasher
 
-from identity.passwords import MAX_LENGTH, RULES, Passwords, violations
+from identity.api import described
+from identity.passwords import MAX_LENGTH, RULES, Passwords, broken_rules
 
 EMAIL = "jdupont+x@example.org"
 # cheap enough for tests that hash many times; parameters other than the platform's
@@ -23,6 +24,13 @@ def _random_mix(length: int, seed: int) -> str:
         pick(string.ascii_letters + string.digits + string.punctuation) for _ in range(length - 3)
     )
     return "Aa1" + body
+
+
+def violations(
+    password: str, email: str, language: str, *, names: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    """The broken rules with their words, as identity answers them."""
+    return described(broken_rules(password, email, names=names), language)
 
 
 def _rules(password: str, email: str = EMAIL, names: tuple[str, ...] = ()) -> list[str]:
