@@ -6,14 +6,13 @@ Imported by its path-unique name (``notifier_testkit``), from this folder (see `
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,11 +26,11 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.bus import HandleMany
 from contracts.bus.outbox import Outbox
-from contracts.events.codec import decode
 from contracts.events.envelope import Event
-from contracts.events.examples import load_example
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
+from contracts.testing.clock import TestClock
+from contracts.testing.events import example_event, with_data
 from notifier import store
 from notifier.config import Settings
 from notifier.delivery import Delivery
@@ -173,11 +172,7 @@ def smtp_server(port: int | None = None) -> Iterator[SmtpServer]:
 def event(event_type: str, **data: Any) -> Event:
     """The golden example of ``event_type`` with a fresh id and ``data`` changed, validated
     and loaded as the consumer would hand it over."""
-    example = load_example(event_type)
-    example["id"] = str(uuid.uuid4())
-    example["correlation_id"] = example["id"]
-    loaded = decode(example)
-    return dataclasses.replace(loaded, data=loaded.data | data)
+    return with_data(example_event(event_type), **data)
 
 
 def invitation(
@@ -205,15 +200,10 @@ def invitation(
 # -- time and fakes -----------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+def clock_at_now() -> TestClock:
+    """A clock the test moves, set to the real time: the SMTP server and the mail headers
+    live in real time."""
+    return TestClock(datetime.now(UTC))
 
 
 class FakeSender:
@@ -268,7 +258,7 @@ def notifier_settings(tmp_path: Path, database_url: str, smtp_port: int, **env: 
 class Notifier:
     """The notifier's database (migrated), its handlers and a delivery round, for one test."""
 
-    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+    def __init__(self, settings: Settings, clock: TestClock) -> None:
         self.settings = settings
         self.clock = clock
         upgrade("notifier", settings.service.database_url)

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from notifier_testkit import (
     CODE_EXAMPLE,
-    FakeClock,
     FakeSender,
     Notifier,
+    clock_at_now,
     event,
     invitation,
     notifier_settings,
@@ -36,7 +36,7 @@ def key(tmp_path: Path) -> SigningKey:
 
 @pytest.fixture
 def notifier(tmp_path: Path, database_url: str) -> Iterator[Notifier]:
-    service = Notifier(notifier_settings(tmp_path, database_url, smtp_port=1), FakeClock())
+    service = Notifier(notifier_settings(tmp_path, database_url, smtp_port=1), clock_at_now())
     yield service
     service.close()
 

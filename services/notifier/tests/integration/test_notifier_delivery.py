@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from notifier_testkit import (
-    FakeClock,
     FakeSender,
     Notifier,
     SmtpServer,
+    clock_at_now,
     event,
     free_port,
     invitation,
@@ -24,6 +24,7 @@ from notifier_testkit import (
 )
 
 from contracts.events.codec import decode
+from contracts.testing.clock import TestClock
 from notifier.delivery import deliver_due
 from notifier.domain import REDACTED
 from notifier.sender import SmtpSender
@@ -32,13 +33,13 @@ CODE = "7KQ2-M9XD-4PRT-WZ3H"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> TestClock:
+    return clock_at_now()
 
 
 @pytest.fixture
 def notifier(
-    tmp_path: Path, database_url: str, smtp: SmtpServer, clock: FakeClock
+    tmp_path: Path, database_url: str, smtp: SmtpServer, clock: TestClock
 ) -> Iterator[Notifier]:
     service = Notifier(notifier_settings(tmp_path, database_url, smtp.port), clock)
     yield service
@@ -223,7 +224,7 @@ def test_a_relay_that_closed_the_kept_session_is_reconnected_without_a_failure(
     assert notifier.row_for(second)["last_error"] is None
 
 
-def test_codes_people_wait_for_go_before_a_roster(notifier: Notifier, clock: FakeClock) -> None:
+def test_codes_people_wait_for_go_before_a_roster(notifier: Notifier, clock: TestClock) -> None:
     roster = [invitation(email=f"candidate{n}@example.org") for n in range(30)]
     notifier.handle(*roster)
     clock.advance(seconds=1)
@@ -237,7 +238,7 @@ def test_codes_people_wait_for_go_before_a_roster(notifier: Notifier, clock: Fak
 
 
 def test_the_relay_down_for_a_while_then_up_delivers_every_email_once(
-    tmp_path: Path, database_url: str, clock: FakeClock
+    tmp_path: Path, database_url: str, clock: TestClock
 ) -> None:
     port = free_port()  # nothing listens there yet
     notifier = Notifier(notifier_settings(tmp_path, database_url, port), clock)
@@ -308,7 +309,7 @@ def test_a_recipient_refused_with_550_fails_at_once_with_the_reason(
 
 
 def test_a_4xx_answer_is_retried_after_the_backoff(
-    notifier: Notifier, smtp: SmtpServer, clock: FakeClock
+    notifier: Notifier, smtp: SmtpServer, clock: TestClock
 ) -> None:
     smtp.defer("ada.lovelace@example.org")
     issued = invitation()
@@ -329,7 +330,7 @@ def test_a_4xx_answer_is_retried_after_the_backoff(
 
 
 def test_retries_give_up_after_the_window_with_a_temporary_failure(
-    notifier: Notifier, clock: FakeClock
+    notifier: Notifier, clock: TestClock
 ) -> None:
     issued = invitation()
     notifier.handle(issued)
@@ -438,7 +439,7 @@ def test_a_session_left_idle_is_checked_with_noop_and_replaced_if_dead(
 
 
 def test_a_relay_refusing_the_session_itself_is_a_temporary_failure(
-    tmp_path: Path, database_url: str, smtp: SmtpServer, clock: FakeClock
+    tmp_path: Path, database_url: str, smtp: SmtpServer, clock: TestClock
 ) -> None:
     # STARTTLS is required by the settings, and this relay does not offer it
     settings = notifier_settings(tmp_path, database_url, smtp.port, SMTP_STARTTLS="1")

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from notifier_testkit import CODE_EXAMPLE, MAIL_FROM, FakeClock, Notifier, free_port, invitation
+from notifier_testkit import CODE_EXAMPLE, MAIL_FROM, Notifier, clock_at_now, free_port, invitation
 from notifier_testkit import notifier_settings as settings_for
 
 from contracts.testing.bus import wait_until
@@ -148,7 +148,7 @@ def test_an_email_the_platform_sends_shows_up_in_the_dev_mailbox(
     tmp_path: Path, mailbox: Maildump
 ) -> None:
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path}/notifier.db", mailbox.smtp_port)
-    notifier = Notifier(settings, FakeClock())
+    notifier = Notifier(settings, clock_at_now())
     try:
         notifier.handle(invitation(language="fr", email="amelie@example.org", first_name="Amélie"))
         sender = notifier.smtp_sender()

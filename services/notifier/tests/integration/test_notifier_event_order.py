@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from notifier_testkit import (
-    FakeClock,
     FakeSender,
     Notifier,
     event,
@@ -24,6 +23,7 @@ from notifier_testkit import (
 
 from contracts.bus import HandleMany
 from contracts.events.envelope import Event
+from contracts.testing.clock import TestClock
 from notifier.delivery import deliver_due
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ BOTH_ORDERS = pytest.mark.parametrize("reverse", [False, True], ids=["in_order",
 
 @pytest.fixture
 def notifier(tmp_path: Path, database_url: str) -> Iterator[Notifier]:
-    service = Notifier(notifier_settings(tmp_path, database_url, 25), FakeClock(T2))
+    service = Notifier(notifier_settings(tmp_path, database_url, 25), TestClock(T2))
     yield service
     service.close()
 

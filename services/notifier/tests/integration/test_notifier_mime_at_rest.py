@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from notifier_testkit import FakeClock, Notifier, SmtpServer, event, notifier_settings
+from notifier_testkit import Notifier, SmtpServer, clock_at_now, event, notifier_settings
 
 from contracts.events.codes import new_code
 from contracts.testing.leaks import forms_of
@@ -19,7 +19,7 @@ RESET_TOKEN = "Vq3xD0c8Hk2mP4wL9sT1yB6nR5eJ7aZ0uF3gC8hK2mQ"
 
 @pytest.fixture
 def notifier(tmp_path: Path, database_url: str, smtp: SmtpServer) -> Iterator[Notifier]:
-    service = Notifier(notifier_settings(tmp_path, database_url, smtp.port), FakeClock())
+    service = Notifier(notifier_settings(tmp_path, database_url, smtp.port), clock_at_now())
     yield service
     service.close()
 
