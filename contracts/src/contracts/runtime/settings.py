@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self
 from urllib.parse import unquote, urlsplit
 
 ENVIRONMENTS = ("dev", "test", "prod")
@@ -116,3 +118,56 @@ def production_bus_problems(bus_url: str) -> list[str]:
                 "and a password of its own"
             ]
     return []
+
+
+class OwnSettings:
+    """A service's settings: the common ones (``service``) and what it reads of its own.
+
+    A service's ``config.Settings`` is a frozen dataclass whose first field is
+    ``service: ServiceSettings``, with ``name`` set and ``read`` written; ``from_env`` and
+    ``for_service`` are the same for every service."""
+
+    #: the service's name, which its environment variables start with
+    name: ClassVar[str]
+
+    @classmethod
+    def common(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
+        return ServiceSettings.from_env(cls.name, environ)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        return cls.for_service(cls.common(env), env)
+
+    @classmethod
+    def for_service(
+        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
+    ) -> Self:
+        """The service's settings around common ones already read."""
+        return cls.read(service, os.environ if environ is None else environ)
+
+    @classmethod
+    def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Self:
+        raise NotImplementedError
+
+
+def env_number(env: Mapping[str, str], name: str, default: float, *, least: float) -> float:
+    """``name`` from ``env`` as a finite number of at least ``least``; ``default`` if unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
+    if not least <= value < math.inf:  # NaN fails this too
+        raise ConfigurationError(f"{name} must be a number of at least {least:g}, not {raw!r}")
+    return value
+
+
+def env_whole(env: Mapping[str, str], name: str, default: int, *, least: int) -> int:
+    """The same for a whole number."""
+    value = env_number(env, name, default, least=least)
+    if not value.is_integer():
+        raise ConfigurationError(f"{name} must be a whole number, not {env.get(name)!r}")
+    return int(value)

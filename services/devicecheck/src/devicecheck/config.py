@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.runtime.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import (
+    ConfigurationError,
+    OwnSettings,
+    ServiceSettings,
+    env_number,
+    env_whole,
+)
 from devicecheck.judging import browser_key
 from devicecheck.thresholds import Thresholds
 
 SERVICE = "devicecheck"
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, environ)
 
 
 @dataclass(frozen=True)
@@ -30,57 +30,30 @@ class RequestBudget:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(OwnSettings):
+    name = SERVICE
+
     service: ServiceSettings
     thresholds: Thresholds
     budget: RequestBudget
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls.for_service(load_settings(env), env)
-
-    @classmethod
-    def for_service(
-        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> Settings:
-        """The device-check settings around common ones already read."""
-        env = os.environ if environ is None else environ
+    def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Settings:
         thresholds = Thresholds(
-            min_download_mbps=_number(env, "DEVICECHECK_MIN_DOWNLOAD_MBPS", 1.0, 0),
-            min_upload_mbps=_number(env, "DEVICECHECK_MIN_UPLOAD_MBPS", 1.0, 0),
-            max_latency_ms=_whole(env, "DEVICECHECK_MAX_LATENCY_MS", 500, 1),
+            min_download_mbps=env_number(env, "DEVICECHECK_MIN_DOWNLOAD_MBPS", 1.0, least=0),
+            min_upload_mbps=env_number(env, "DEVICECHECK_MIN_UPLOAD_MBPS", 1.0, least=0),
+            max_latency_ms=env_whole(env, "DEVICECHECK_MAX_LATENCY_MS", 500, least=1),
             browsers=_browsers(env.get("DEVICECHECK_BROWSERS", "chrome,chromium")),
-            min_webcam_width=_whole(env, "DEVICECHECK_MIN_WEBCAM_WIDTH", 640, 1),
-            min_webcam_height=_whole(env, "DEVICECHECK_MIN_WEBCAM_HEIGHT", 480, 1),
-            validity_days=_whole(env, "DEVICECHECK_VALIDITY_DAYS", 7, 1),
+            min_webcam_width=env_whole(env, "DEVICECHECK_MIN_WEBCAM_WIDTH", 640, least=1),
+            min_webcam_height=env_whole(env, "DEVICECHECK_MIN_WEBCAM_HEIGHT", 480, least=1),
+            validity_days=env_whole(env, "DEVICECHECK_VALIDITY_DAYS", 7, least=1),
         )
         budget = RequestBudget(
-            requests=_whole(env, "DEVICECHECK_REQUESTS_PER_MINUTE", 120, 1),
-            bytes=_whole(env, "DEVICECHECK_BYTES_PER_MINUTE", 100 * 1024 * 1024, 1),
+            requests=env_whole(env, "DEVICECHECK_REQUESTS_PER_MINUTE", 120, least=1),
+            bytes=env_whole(env, "DEVICECHECK_BYTES_PER_MINUTE", 100 * 1024 * 1024, least=1),
             window=timedelta(minutes=1),
         )
         return cls(service=service, thresholds=thresholds, budget=budget)
-
-
-def _number(env: Mapping[str, str], name: str, default: float, least: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return float(default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
-    if not least <= value < math.inf:  # NaN fails this too
-        raise ConfigurationError(f"{name} must be a number of at least {least:g}")
-    return value
-
-
-def _whole(env: Mapping[str, str], name: str, default: int, least: int) -> int:
-    value = _number(env, name, default, least)
-    if not value.is_integer():
-        raise ConfigurationError(f"{name} must be a whole number")
-    return int(value)
 
 
 def _browsers(raw: str) -> tuple[str, ...]:

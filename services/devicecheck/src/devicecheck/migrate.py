@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts.runtime.migrations import upgrade
-from devicecheck.config import load_settings
+from devicecheck.config import Settings
 
 
 def main() -> None:
-    upgrade("devicecheck", load_settings().database_url)
+    upgrade("devicecheck", Settings.common().database_url)
 
 
 if __name__ == "__main__":

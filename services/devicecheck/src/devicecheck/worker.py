@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 from contracts.runtime.worker import run_service_worker
 from devicecheck import store
-from devicecheck.config import load_settings
+from devicecheck.config import Settings
 
 
 def main(environ: Mapping[str, str] | None = None, stop: threading.Event | None = None) -> None:
-    run_service_worker(load_settings(environ), store.metadata, stop=stop)
+    run_service_worker(Settings.common(environ), store.metadata, stop=stop)
 
 
 if __name__ == "__main__":

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.runtime.settings import ServiceSettings
+from contracts.runtime.settings import OwnSettings, ServiceSettings
 
 SERVICE = "exams"
 MIB = 1024 * 1024
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, environ)
-
-
 @dataclass(frozen=True)
-class Settings:
+class Settings(OwnSettings):
+    name = SERVICE
+
     service: ServiceSettings
     #: largest subject PDF accepted; the gateway refuses bodies over 16 MiB before this one
     document_max_bytes: int
@@ -31,16 +28,7 @@ class Settings:
     events_per_attempt: int
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls.for_service(load_settings(env), env)
-
-    @classmethod
-    def for_service(
-        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> Settings:
-        """The exams settings around common ones already read."""
-        env = os.environ if environ is None else environ
+    def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Settings:
         return cls(
             service=service,
             document_max_bytes=int(env.get("EXAMS_DOCUMENT_MAX_BYTES", 16 * MIB)),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts.runtime.migrations import upgrade
-from exams.config import load_settings
+from exams.config import Settings
 
 
 def main() -> None:
-    upgrade("exams", load_settings().database_url)
+    upgrade("exams", Settings.common().database_url)
 
 
 if __name__ == "__main__":

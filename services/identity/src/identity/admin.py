@@ -15,12 +15,12 @@ from contracts.events.clock import utcnow
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
 from identity import clients
-from identity.config import load_settings
+from identity.config import Settings
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    url = load_settings().database_url
+    url = Settings.common().database_url
     upgrade("identity", url)  # idempotent: a fresh installation works at once
     engine = make_engine(url)
     try:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from contracts.runtime.keyfiles import service_key
-from contracts.runtime.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import ConfigurationError, OwnSettings, ServiceSettings
 from identity.terms import Terms
 
 SERVICE = "identity"
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, environ)
-
-
 @dataclass(frozen=True)
-class Settings:
+class Settings(OwnSettings):
+    name = SERVICE
+
     service: ServiceSettings
     #: identity keeps its own digest of each invitation code, under its own key
     code_key: bytes
@@ -28,16 +25,7 @@ class Settings:
     terms: Terms
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls.for_service(load_settings(env), env)
-
-    @classmethod
-    def for_service(
-        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> Settings:
-        """Identity's settings around the common ones already read."""
-        env = os.environ if environ is None else environ
+    def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Settings:
         return cls(
             service=service,
             code_key=service_key(service, env, "IDENTITY_CODE_KEY_FILE", "identity-code.key"),

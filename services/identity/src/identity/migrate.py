@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts.runtime.migrations import upgrade
-from identity.config import load_settings
+from identity.config import Settings
 
 
 def main() -> None:
-    upgrade("identity", load_settings().database_url)
+    upgrade("identity", Settings.common().database_url)
 
 
 if __name__ == "__main__":

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from contracts.runtime.keyfiles import service_key
-from contracts.runtime.settings import ServiceSettings
+from contracts.runtime.settings import OwnSettings, ServiceSettings
 
 SERVICE = "invitations"
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, environ)
-
-
 @dataclass(frozen=True)
-class Settings:
+class Settings(OwnSettings):
+    name = SERVICE
+
     service: ServiceSettings
     #: HMAC key of the code digests; a file, generated under var/ outside production
     code_key: bytes
@@ -25,17 +22,7 @@ class Settings:
     bulk_max_bytes: int
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls.for_service(load_settings(env), env)
-
-    @classmethod
-    def for_service(
-        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> Settings:
-        """The invitation settings around common ones already read (as the repository's
-        tests build every service's app from a ServiceSettings)."""
-        env = os.environ if environ is None else environ
+    def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Settings:
         key = service_key(service, env, "INVITATION_CODE_KEY_FILE", "invitation-code.key")
         return cls(
             service=service,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts.runtime.migrations import upgrade
-from invitations.config import load_settings
+from invitations.config import Settings
 
 
 def main() -> None:
-    upgrade("invitations", load_settings().database_url)
+    upgrade("invitations", Settings.common().database_url)
 
 
 if __name__ == "__main__":

@@ -7,18 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
-from typing import TypeVar
 
-from contracts.runtime.settings import ConfigurationError, ServiceSettings
+from contracts.runtime.settings import (
+    ConfigurationError,
+    OwnSettings,
+    ServiceSettings,
+    env_number,
+    env_whole,
+)
 from notifier.domain import RetryPolicy
 
 SERVICE = "notifier"
-
-N = TypeVar("N", int, float)
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> ServiceSettings:
-    return ServiceSettings.from_env(SERVICE, environ)
 
 
 @dataclass(frozen=True)
@@ -49,12 +48,12 @@ class SmtpSettings:
         env = os.environ if environ is None else environ
         settings = cls(
             host=env.get("SMTP_HOST", "127.0.0.1"),
-            port=_number(env, "SMTP_PORT", 1025, int, minimum=1),
+            port=env_whole(env, "SMTP_PORT", 1025, least=1),
             username=env.get("SMTP_USERNAME") or None,
             password=env.get("SMTP_PASSWORD") or None,
             starttls=env.get("SMTP_STARTTLS", "0").lower() in ("1", "true", "yes"),
             mail_from=env.get("MAIL_FROM", "Nexam <no-reply@nexam.localhost>"),
-            timeout=_number(env, "SMTP_TIMEOUT_SECONDS", 30.0, float, minimum=0.1),
+            timeout=env_number(env, "SMTP_TIMEOUT_SECONDS", 30.0, least=0.1),
             helo_name=env.get("SMTP_HELO_NAME") or None,
         )
         if settings.port > 65535:
@@ -67,7 +66,9 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(OwnSettings):
+    name = SERVICE
+
     service: ServiceSettings
     smtp: SmtpSettings
     platform_name: str
@@ -79,26 +80,16 @@ class Settings:
     delivery_interval: float
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls.for_service(load_settings(env), env)
-
-    @classmethod
-    def for_service(
-        cls, service: ServiceSettings, environ: Mapping[str, str] | None = None
-    ) -> Settings:
-        """The notifier's settings around the common ``service`` settings, the rest read from
-        ``environ`` (its defaults when none is given)."""
-        env: Mapping[str, str] = {} if environ is None else environ
+    def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Settings:
         retry = RetryPolicy(
             first_delay=timedelta(
-                seconds=_number(env, "MAIL_RETRY_FIRST_SECONDS", 30.0, float, minimum=0.1)
+                seconds=env_number(env, "MAIL_RETRY_FIRST_SECONDS", 30.0, least=0.1)
             ),
             max_delay=timedelta(
-                seconds=_number(env, "MAIL_RETRY_MAX_SECONDS", 600.0, float, minimum=0.1)
+                seconds=env_number(env, "MAIL_RETRY_MAX_SECONDS", 600.0, least=0.1)
             ),
             give_up_after=timedelta(
-                seconds=_number(env, "MAIL_GIVE_UP_AFTER_SECONDS", 7200.0, float, minimum=0)
+                seconds=env_number(env, "MAIL_GIVE_UP_AFTER_SECONDS", 7200.0, least=0)
             ),
         )
         if retry.max_delay < retry.first_delay:
@@ -111,19 +102,6 @@ class Settings:
             platform_name=env.get("PLATFORM_NAME", "").strip() or "Nexam",
             support_email=env.get("SUPPORT_EMAIL", "").strip() or "support@nexam.localhost",
             retry=retry,
-            batch_size=_number(env, "MAIL_BATCH_SIZE", 100, int, minimum=1),
-            delivery_interval=_number(env, "MAIL_DELIVERY_INTERVAL_SECONDS", 0.5, float, minimum=0),
+            batch_size=env_whole(env, "MAIL_BATCH_SIZE", 100, least=1),
+            delivery_interval=env_number(env, "MAIL_DELIVERY_INTERVAL_SECONDS", 0.5, least=0),
         )
-
-
-def _number(env: Mapping[str, str], name: str, default: N, kind: type[N], *, minimum: N) -> N:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}, got {raw!r}")
-    return value

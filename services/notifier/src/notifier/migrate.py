@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts.runtime.migrations import upgrade
-from notifier.config import load_settings
+from notifier.config import Settings
 
 
 def main() -> None:
-    upgrade("notifier", load_settings().database_url)
+    upgrade("notifier", Settings.common().database_url)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.runtime.settings import ConfigurationError, ServiceSettings
-from notifier.config import Settings, load_settings
+from notifier.config import Settings
 
 
 def environ(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ def test_the_defaults_run_on_a_laptop(tmp_path: Path) -> None:
 
 
 def test_load_settings_is_still_the_common_service_settings(tmp_path: Path) -> None:
-    settings = load_settings(environ(tmp_path))
+    settings = Settings.common(environ(tmp_path))
 
     assert isinstance(settings, ServiceSettings)
     assert settings.service == "notifier" and settings.port == 8003
