@@ -5,34 +5,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from cli_testkit import (
     CLIENT_ID,
     CLIENT_SECRET,
     Platform,
     closed_port,
-    coordinator_env,
     counted,
     nexam,
     roster_rows,
-    running_platform,
     tag,
     write_csv,
 )
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with running_platform(tmp_path_factory.mktemp("nexam-cli")) as running:
-        yield running
-
-
-@pytest.fixture
-def env(platform: Platform) -> dict[str, str | None]:
-    return coordinator_env(platform)
 
 
 def test_missing_or_refused_credentials_exit_2_with_a_clear_message(

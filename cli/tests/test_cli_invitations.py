@@ -5,31 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from cli_testkit import (
-    Platform,
-    coordinator_env,
     items,
     nexam,
     roster_rows,
-    running_platform,
     tag,
     write_csv,
 )
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with running_platform(tmp_path_factory.mktemp("nexam-cli")) as running:
-        yield running
-
-
-@pytest.fixture
-def env(platform: Platform) -> dict[str, str | None]:
-    return coordinator_env(platform)
 
 
 def test_one_candidate_then_show_resend_revoke(env: dict[str, str | None]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,29 +14,16 @@ from cli_testkit import (
     HEADER,
     MAX_BYTES,
     Platform,
-    coordinator_env,
     counted,
     items,
     nexam,
     roster_rows,
-    running_platform,
     tag,
     write_csv,
 )
 from sqlalchemy import insert
 
 from invitations.store import activated_addresses
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with running_platform(tmp_path_factory.mktemp("nexam-cli")) as running:
-        yield running
-
-
-@pytest.fixture
-def env(platform: Platform) -> dict[str, str | None]:
-    return coordinator_env(platform)
 
 
 def test_roster_with_bad_rows_invites_the_good_ones_and_lists_the_bad(
