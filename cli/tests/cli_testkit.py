@@ -19,11 +19,11 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 from flask import Flask
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from contracts.runtime.migrations import upgrade
 from contracts.runtime.service import CONTEXT
+from contracts.testing.serving import serving
 from contracts.testing.tokens import TestTokens
 from invitations import create_app
 from invitations.config import Settings as InvitationSettings
@@ -105,21 +105,6 @@ class Platform:
     app: Flask
     worker: Worker
     token_endpoint: TokenEndpoint
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @contextmanager

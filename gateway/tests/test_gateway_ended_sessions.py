@@ -11,7 +11,6 @@ import contextlib
 import fcntl
 import json
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 from flask import Flask, Response, jsonify, request
 from kombu import Queue
-from werkzeug.serving import make_server
 
 from contracts.bus.connection import BusAddress
 from contracts.bus.topology import Topology
@@ -31,6 +29,7 @@ from contracts.events.envelope import Event
 from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.settings import ConfigurationError
 from contracts.testing.bus import wait_until
+from contracts.testing.serving import serving
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.ended_sessions import EndedSessions, session_of
@@ -126,16 +125,9 @@ class FakeIdentity:
 @pytest.fixture
 def identity() -> Iterator[FakeIdentity]:
     fake = FakeIdentity()
-    server = make_server("127.0.0.1", 0, fake.app(), threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(fake.app()) as url:
+        fake.url = url
+        yield fake
 
 
 def closed_port() -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,10 +18,10 @@ from typing import Any
 import jwt
 import pytest
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
 
 from contracts.runtime.auth import Claims, TokenVerifier
 from contracts.runtime.settings import ConfigurationError
+from contracts.testing.serving import serving
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.keys import load_signing_key
@@ -105,16 +104,9 @@ class FakeIdentity:
 @pytest.fixture
 def identity() -> Iterator[FakeIdentity]:
     fake = FakeIdentity()
-    server = make_server("127.0.0.1", 0, fake.app(), threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(fake.app()) as url:
+        fake.url = url
+        yield fake
 
 
 def closed_port_url() -> str:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 from identity_testkit import NEW_PASSWORD, PASSWORD, START, IdentityWorld, identity_world
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from contracts.runtime.settings import ConfigurationError
+from contracts.testing.serving import serving
 from identity.store import sign_in_sessions
 from identity.terms import PRIVACY_VERSION, TERMS_VERSION
 
@@ -141,35 +141,28 @@ def test_parallel_refreshes_of_one_token_both_keep_the_session(
     with identity_world(postgres_url, tmp_path) as world:
         world.active_account(EMAIL)
         signed = world.signed_in()
-        server = make_server("127.0.0.1", 0, world.app, threaded=True)
-        serving = threading.Thread(target=server.serve_forever, daemon=True)
-        serving.start()
-        url = f"http://127.0.0.1:{server.server_port}/internal/v1/sessions/refresh"
-        barrier = threading.Barrier(2)
-        answers: list[requests.Response] = []
+        with serving(world.app) as base:
+            url = f"{base}/internal/v1/sessions/refresh"
+            barrier = threading.Barrier(2)
+            answers: list[requests.Response] = []
 
-        def refresh() -> None:
-            with requests.Session() as http:
-                barrier.wait()
-                answers.append(
-                    http.post(
-                        url,
-                        json={"refresh_token": signed.refresh_token},
-                        headers=world.gateway(),
-                        timeout=60,
+            def refresh() -> None:
+                with requests.Session() as http:
+                    barrier.wait()
+                    answers.append(
+                        http.post(
+                            url,
+                            json={"refresh_token": signed.refresh_token},
+                            headers=world.gateway(),
+                            timeout=60,
+                        )
                     )
-                )
 
-        threads = [threading.Thread(target=refresh) for _ in range(2)]
-        try:
+            threads = [threading.Thread(target=refresh) for _ in range(2)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=90)
-        finally:
-            server.shutdown()
-            server.server_close()
-            serving.join()
         assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
         assert _revoked_reason(world, signed.session_id) is None
         for answer in answers:

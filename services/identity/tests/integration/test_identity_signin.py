@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 from identity_testkit import PASSWORD, START, IdentityWorld, identity_world
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+from contracts.testing.serving import serving
 from identity.store import sign_in_sessions
 from identity.terms import PRIVACY_VERSION
 
@@ -293,31 +293,24 @@ def test_parallel_wrong_passwords_share_the_five_free_failures(
     the failures are counted before the password is checked, so at most five are checked."""
     with identity_world(postgres_url, tmp_path) as world:
         world.active_account()
-        server = make_server("127.0.0.1", 0, world.app, threaded=True)
-        serving = threading.Thread(target=server.serve_forever, daemon=True)
-        serving.start()
-        url = f"http://127.0.0.1:{server.server_port}/api/v1/sessions"
-        start = threading.Barrier(50)
-        statuses: list[int] = []
+        with serving(world.app) as base:
+            url = f"{base}/api/v1/sessions"
+            start = threading.Barrier(50)
+            statuses: list[int] = []
 
-        def attempt() -> None:
-            with requests.Session() as http:
-                start.wait()
-                answer = http.post(
-                    url, json={"email": "ada@example.org", "password": WRONG}, timeout=60
-                )
-                statuses.append(answer.status_code)
+            def attempt() -> None:
+                with requests.Session() as http:
+                    start.wait()
+                    answer = http.post(
+                        url, json={"email": "ada@example.org", "password": WRONG}, timeout=60
+                    )
+                    statuses.append(answer.status_code)
 
-        threads = [threading.Thread(target=attempt) for _ in range(50)]
-        try:
+            threads = [threading.Thread(target=attempt) for _ in range(50)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=90)
-        finally:
-            server.shutdown()
-            server.server_close()
-            serving.join()
         counted = Counter(statuses)
         assert sum(counted.values()) == 50 and set(counted) <= {401, 429}
         assert counted[401] <= 5  # never more checked than the free failures
