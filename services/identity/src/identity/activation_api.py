@@ -17,6 +17,7 @@ from identity.activation import account_for_token, redeem
 from identity.api import answering, context, run, settle
 from identity.domain import require_open, steps_of
 from identity.passwords import MAX_LENGTH
+from identity.store import account_by_id
 from identity.throttle import count_attempt
 
 blp = Blueprint(
@@ -158,12 +159,16 @@ class Terms(MethodView):
                 session,
                 ctx.terms,
                 account,
+                outbox=ctx.outbox,
                 accepted=body["accepted"],
                 terms_version=body["terms_version"],
                 privacy_version=body["privacy_version"],
                 now=now,
             )
         )
+        if account.activated_with:
+            # complete now: the activation token has stopped working
+            return _view(run(lambda session: account_by_id(session, account.id)))
         return _view(_holder())
 
 

@@ -14,8 +14,14 @@ from sqlalchemy.orm import Session
 from contracts.events.clock import utcnow
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
-from identity import clients
+from contracts.bus.outbox import Outbox
+from identity import clients, partner_admin, store
 from identity.config import Settings
+from identity.partner_config import PROVIDERS
+
+
+def OUTBOX() -> Outbox:  # noqa: N802
+    return Outbox(store.metadata, "identity")
 
 
 @contextmanager
@@ -70,6 +76,43 @@ def institution_delete(name: str) -> None:
     _run(lambda s: clients.delete_institution(s, name))
 
 
+@institution.command("sso")
+@click.argument("name")
+@click.option(
+    "--allow",
+    "allowed",
+    required=True,
+    help="the sign-in partners its candidates may use: microsoft,google, one of them, or none",
+)
+@click.option(
+    "--microsoft-tenant",
+    default=None,
+    help="accept Microsoft accounts of this tenant (directory) id only",
+)
+def institution_sso(name: str, allowed: str, microsoft_tenant: str | None) -> None:
+    """Choose the sign-in partners (Microsoft, Google) the institution NAME offers."""
+    offer = partner_admin.parse_offer(allowed, microsoft_tenant)
+    _run(lambda s: _institution_json(partner_admin.offer(s, name, offer)))
+
+
+@main.group(help="Candidates' accounts.")
+def account() -> None:
+    pass
+
+
+@account.command("unlink")
+@click.argument("email")
+@click.option(
+    "--provider",
+    required=True,
+    type=click.Choice(PROVIDERS),
+    help="the sign-in partner whose link to remove",
+)
+def account_unlink(email: str, provider: str) -> None:
+    """Remove the link between the account EMAIL and its PROVIDER account; its sessions end."""
+    _run(lambda s: partner_admin.unlink(s, OUTBOX(), email, provider, utcnow()))
+
+
 @main.group("api-client", help="API clients: an institution's systems that call the API.")
 def api_client() -> None:
     pass
@@ -105,7 +148,14 @@ def api_client_delete(client_id: str) -> None:
 
 
 def _institution_json(row: Any) -> dict[str, Any]:
-    return {"institution_id": str(row.id), "name": row.name}
+    return {
+        "institution_id": str(row.id),
+        "name": row.name,
+        "sso": {
+            "allow": sorted(row.partners.split()),
+            "microsoft_tenant": row.microsoft_tenant,
+        },
+    }
 
 
 def _issued_json(issued: clients.IssuedClient) -> dict[str, str]:

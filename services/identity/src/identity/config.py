@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from contracts.runtime.keyfiles import service_key
 from contracts.runtime.settings import ConfigurationError, OwnSettings, ServiceSettings
+from identity.partner_config import Partner, read_partners
 from identity.terms import Terms
 
 SERVICE = "identity"
@@ -23,6 +24,8 @@ class Settings(OwnSettings):
     #: a refresh token presented again this soon after its rotation is the same browser
     refresh_reuse_leeway: timedelta
     terms: Terms
+    #: the sign-in partners the operator turned on, by provider
+    partners: dict[str, Partner]
 
     @classmethod
     def read(cls, service: ServiceSettings, env: Mapping[str, str]) -> Settings:
@@ -31,6 +34,7 @@ class Settings(OwnSettings):
             code_key=service_key(service, env, "IDENTITY_CODE_KEY_FILE", "identity-code.key"),
             refresh_reuse_leeway=refresh_reuse_leeway(env),
             terms=Terms.from_env(env),
+            partners=read_partners(env),
         )
 
 

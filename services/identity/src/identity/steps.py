@@ -56,6 +56,7 @@ def accept_terms(
     terms: Terms,
     account: Row[Any],
     *,
+    outbox: Outbox,
     accepted: bool,
     terms_version: str,
     privacy_version: str,
@@ -67,6 +68,9 @@ def accept_terms(
     if not terms.accepted_by(terms_version, privacy_version):
         raise TermsOutdated(**terms.as_dict(), account_language=account.language)
     record_acceptance(session, account.id, terms, now)
+    if account.activated_with:
+        # the partner's sign-in stood in for the emailed code: this was the last step
+        complete(session, outbox, account.id, account.via_invitation, now)
 
 
 def record_acceptance(session: Session, account_id: uuid.UUID, terms: Terms, now: datetime) -> None:
@@ -129,11 +133,17 @@ def complete(
     now: datetime,
 ) -> None:
     """Active from now on: every code of the account stops working, and AccountActivated
-    tells the invitations and exams services which invitation it came through."""
+    tells the invitations and exams services which invitation it came through. Two-factor
+    by email is on, unless a sign-in partner stands in for it."""
+    account = session.execute(select(accounts).where(accounts.c.id == account_id)).one()
     session.execute(
         update(accounts)
         .where(accounts.c.id == account_id)
-        .values(status="active", two_factor="email", activated_at=now)
+        .values(
+            status="active",
+            two_factor=None if account.activated_with else "email",
+            activated_at=now,
+        )
     )
     account = session.execute(select(accounts).where(accounts.c.id == account_id)).one()
     used = session.execute(

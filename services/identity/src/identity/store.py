@@ -13,6 +13,7 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
     select,
 )
@@ -32,6 +33,10 @@ institutions = Table(
     Column("id", Uuid, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    #: the sign-in partners it offers its candidates, space separated ("google microsoft")
+    Column("partners", String(40), nullable=False, server_default=""),
+    #: Microsoft only for accounts of this tenant, when set
+    Column("microsoft_tenant", String(64), nullable=True),
 )
 
 api_clients = Table(
@@ -64,6 +69,8 @@ accounts = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("activated_at", UtcDateTime(), nullable=True),
     Column("password_changed_at", UtcDateTime(), nullable=True),
+    #: the sign-in partner chosen at activation instead of a password and emailed codes
+    Column("activated_with", String(16), nullable=True),
 )
 
 #: what an invitation lets its holder do: activate the account with the code
@@ -148,6 +155,21 @@ refresh_tokens = Table(
     Column("session_id", Uuid, ForeignKey("sign_in_sessions.id"), nullable=False, index=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
+)
+
+#: an account's identity at a sign-in partner: once linked, only (issuer, subject) signs in
+#: with that partner, never the address it gives (which its user may change)
+partner_links = Table(
+    "partner_links",
+    metadata,
+    Column("issuer", String(300), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("provider", String(16), nullable=False),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    #: the address the partner gave when the link was made, for operators
+    Column("email", String(320), nullable=False),
+    Column("linked_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("account_id", "provider"),
 )
 
 reset_tokens = Table(

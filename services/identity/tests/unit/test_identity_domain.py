@@ -14,7 +14,7 @@ from identity.throttle import delay_after
 
 
 def account(**done: object) -> SimpleNamespace:
-    fields = ("password_hash", "language", "terms_accepted_at", "two_factor")
+    fields = ("password_hash", "language", "terms_accepted_at", "two_factor", "activated_with")
     return SimpleNamespace(**{name: done.get(name) for name in fields})
 
 
