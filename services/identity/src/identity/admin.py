@@ -11,17 +11,13 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from contracts.bus.outbox import Outbox
 from contracts.events.clock import utcnow
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
-from contracts.bus.outbox import Outbox
 from identity import clients, partner_admin, store
 from identity.config import Settings
 from identity.partner_config import PROVIDERS
-
-
-def OUTBOX() -> Outbox:  # noqa: N802
-    return Outbox(store.metadata, "identity")
 
 
 @contextmanager
@@ -44,6 +40,10 @@ def _run(action: Callable[[Session], Any]) -> None:
         raise click.ClickException(str(problem)) from None
     if result is not None:
         click.echo(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+
+
+def _outbox() -> Outbox:
+    return Outbox(store.metadata, "identity")
 
 
 @click.group(help="Manage Nexam institutions and API clients.")
@@ -110,7 +110,7 @@ def account() -> None:
 )
 def account_unlink(email: str, provider: str) -> None:
     """Remove the link between the account EMAIL and its PROVIDER account; its sessions end."""
-    _run(lambda s: partner_admin.unlink(s, OUTBOX(), email, provider, utcnow()))
+    _run(lambda s: partner_admin.unlink(s, _outbox(), email, provider, utcnow()))
 
 
 @main.group("api-client", help="API clients: an institution's systems that call the API.")
