@@ -14,6 +14,8 @@ from identity.api import Context
 from identity.challenges import OneTimeCodes
 from identity.config import Settings
 from identity.internal_api import blp as internal_blp
+from identity.oidc import Partners
+from identity.partners_api import blp as partners_blp
 from identity.passwords import Passwords
 
 
@@ -23,6 +25,7 @@ def create_app(
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
     passwords: Passwords | None = None,
+    partners: Partners | None = None,
 ) -> Flask:
     """Activation tokens, one-time-code challenges, accounts: no answer is kept by a cache."""
     settings = settings or Settings.from_env()
@@ -32,7 +35,7 @@ def create_app(
     return create_service_app(
         runtime,
         title="Nexam identity",
-        blueprints=[activation_blp, accounts_blp, internal_blp],
+        blueprints=[activation_blp, accounts_blp, internal_blp, partners_blp],
         verifier=verifier,
         context=Context(
             sessions=runtime.sessions,
@@ -44,6 +47,7 @@ def create_app(
             terms=settings.terms,
             public_url=settings.service.public_url,
             refresh_reuse_leeway=settings.refresh_reuse_leeway,
+            partners=partners or Partners(settings.partners, settings.service.public_url),
         ),
         no_store=True,
     )

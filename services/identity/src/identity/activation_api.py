@@ -16,6 +16,7 @@ from identity import challenges, steps
 from identity.activation import account_for_token, redeem
 from identity.api import answering, context, run, settle
 from identity.domain import require_open, steps_of
+from identity.partner_signin import offered_at_activation
 from identity.passwords import MAX_LENGTH
 from identity.store import account_by_id
 from identity.throttle import count_attempt
@@ -42,6 +43,11 @@ class ActivationSchema(Schema):
     steps = fields.List(fields.Nested(StepSchema))
     terms_version = fields.String()
     privacy_version = fields.String()
+    #: pending until the last step, then active
+    status = fields.String()
+    #: the sign-in partners this activation may use instead of a password
+    partners = fields.List(fields.String())
+    activated_with = fields.String(allow_none=True)
 
 
 class PasswordSchema(Schema):
@@ -78,13 +84,25 @@ class ActivatedSchema(Schema):
     status = fields.String()
 
 
-def _view(account: Row[Any], token: str | None = None) -> dict[str, Any]:
+def activation_view(account: Row[Any], token: str | None = None) -> dict[str, Any]:
+    """Where the activation stands. ``account`` comes with the invitation it goes through
+    (``via_invitation``) until it is complete."""
+    ctx = context()
+    via = getattr(account, "via_invitation", None)
+    partners = (
+        run(lambda session: offered_at_activation(session, account, ctx.partners.turned_on()))
+        if via is not None and account.status != "active"
+        else []
+    )
     view: dict[str, Any] = {
         "email": account.email,
         "first_name": account.first_name,
         "language": account.language,
         "steps": steps_of(account),
-        **context().terms.as_dict(),
+        "status": "active" if account.status == "active" else "pending",
+        "partners": partners,
+        "activated_with": account.activated_with,
+        **ctx.terms.as_dict(),
     }
     if token is not None:
         view["activation_token"] = token
@@ -108,12 +126,12 @@ class Activation(MethodView):
         ctx = context()
         now = ctx.clock()
         redeemed = run(lambda session: redeem(session, body["code"], ctx.code_key, now))
-        return _view(redeemed.account, redeemed.activation_token)
+        return activation_view(redeemed.account, redeemed.activation_token)
 
     @blp.response(200, ActivationSchema)
     def get(self) -> dict[str, Any]:
         """The steps done and left, and the terms versions to accept."""
-        return _view(_holder())
+        return activation_view(_holder())
 
 
 @blp.route("/password")
@@ -131,7 +149,7 @@ class Password(MethodView):
                 session, ctx.passwords, account, body["password"], now
             )
         )
-        return _view(_holder())
+        return activation_view(_holder())
 
 
 @blp.route("/language")
@@ -142,7 +160,7 @@ class Language(MethodView):
         """Choose the language of the platform's pages and emails."""
         account = _holder()
         run(lambda session: steps.set_language(session, account, body["language"]))
-        return _view(_holder())
+        return activation_view(_holder())
 
 
 @blp.route("/terms")
@@ -168,8 +186,10 @@ class Terms(MethodView):
         )
         if account.activated_with:
             # complete now: the activation token has stopped working
-            return _view(run(lambda session: account_by_id(session, account.id)))
-        return _view(_holder())
+            completed = run(lambda session: account_by_id(session, account.id))
+            assert completed is not None
+            return activation_view(completed)
+        return activation_view(_holder())
 
 
 @blp.route("/two-factor")

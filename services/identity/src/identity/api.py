@@ -30,6 +30,15 @@ from identity.domain import (
     InvalidCredentials,
     InvalidGrant,
     InvitationCodeInvalid,
+    PartnerAddressMismatch,
+    PartnerAddressUnverified,
+    PartnerLinkTaken,
+    PartnerNoAccount,
+    PartnerNotOffered,
+    PartnerOtherLink,
+    PartnerRefused,
+    PartnerUnavailable,
+    PartnerWrongTenant,
     PasswordPolicy,
     ResendTooSoon,
     ResetTokenInvalid,
@@ -40,6 +49,7 @@ from identity.domain import (
     TermsOutdated,
     TooManyAttempts,
 )
+from identity.oidc import Partners
 from identity.passwords import Passwords
 from identity.terms import Terms
 
@@ -61,6 +71,8 @@ class Context:
     public_url: str
     #: a refresh token presented again this soon after its rotation is the same browser
     refresh_reuse_leeway: timedelta
+    #: the sign-in partners the operator turned on (DESIGN section 9)
+    partners: Partners
 
 
 def context() -> Context:
@@ -121,7 +133,57 @@ ANSWERS: dict[type[Refusal], tuple[int, str]] = {
         N_("This link is no longer valid. Ask for a new one from the sign-in page."),
     ),
     CurrentPasswordIncorrect: (400, N_("The current password is wrong.")),
+    PartnerUnavailable: (404, N_("Sign-in with {partner} is not available on this platform.")),
+    PartnerRefused: (
+        401,
+        N_("{partner} did not confirm who you are. Start again from the sign-in page."),
+    ),
+    PartnerNotOffered: (
+        403,
+        N_("Your institution does not offer sign-in with {partner}. Use your password."),
+    ),
+    PartnerWrongTenant: (
+        403,
+        N_(
+            "Your institution accepts only its own {partner} accounts. Sign in with the "
+            "account your institution gave you."
+        ),
+    ),
+    PartnerAddressUnverified: (
+        403,
+        N_(
+            "{partner} does not confirm that this email address is yours. Use your "
+            "password, or an account whose address {partner} has verified."
+        ),
+    ),
+    PartnerAddressMismatch: (
+        403,
+        N_(
+            "The address used with {partner} does not match the address associated with "
+            "your Nexam account. Use the address your institution registered."
+        ),
+    ),
+    PartnerNoAccount: (
+        404,
+        N_(
+            "There is no active Nexam account for this address yet. Activate your account "
+            "first with the invitation code from your email."
+        ),
+    ),
+    PartnerLinkTaken: (
+        409,
+        N_("This {partner} account is already used by another Nexam account."),
+    ),
+    PartnerOtherLink: (
+        409,
+        N_("Your Nexam account is linked to another {partner} account. Sign in with that one."),
+    ),
 }
+
+UNREACHABLE = N_("{partner} cannot be reached right now. Try again in a few moments.")
+
+#: the partners' names, as people know them
+PARTNER_NAMES = {"microsoft": "Microsoft", "google": "Google"}
 
 #: the words of each password rule, shown for each rule a new password breaks
 RULE_WORDS = {
@@ -156,6 +218,9 @@ def answer(refusal: Refusal, language: str | None = None) -> ApiError:
     retry_after = extra.get("retry_after")
     if retry_after is not None:
         values = {"seconds": retry_after, "wait": wait_words(retry_after, language)}
+    provider = extra.get("provider")
+    if provider is not None:
+        values["partner"] = PARTNER_NAMES.get(provider, provider)
     error = ApiError(status, refusal.code, catalog.say(text, language, **values), **extra)
     if retry_after is not None:
         error.headers["Retry-After"] = str(retry_after)

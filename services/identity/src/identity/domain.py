@@ -227,12 +227,6 @@ class PartnerUnavailable(Refusal):
     code = "partner_unavailable"
 
 
-class PartnerUnreachable(Refusal):
-    """The partner's discovery document, keys or token endpoint did not answer."""
-
-    code = "partner_unreachable"
-
-
 class PartnerRefused(Refusal):
     """The partner did not confirm who signed in: the code was refused, or the ID token
     failed a check (signature, issuer, audience, times, nonce)."""

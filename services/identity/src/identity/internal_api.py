@@ -53,7 +53,7 @@ class RefreshSchema(Schema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-def _signed_in(opened: sessions.Opened, language: str) -> dict[str, Any]:
+def signed_in(opened: sessions.Opened, language: str) -> dict[str, Any]:
     return {
         "session_id": opened.session_id,
         "account_id": opened.account_id,
@@ -95,7 +95,7 @@ class SignInWithCode(MethodView):
                 now=now,
             )
         )
-        return _signed_in(settle(opened, language=language), language)
+        return signed_in(settle(opened, language=language), language)
 
 
 @blp.route("/sessions/refresh")
@@ -114,7 +114,7 @@ class Refresh(MethodView):
             )
         )
         opened, account_language = settle(outcome)
-        return _signed_in(opened, request_language(account_language))
+        return signed_in(opened, request_language(account_language))
 
 
 class EndedQuerySchema(Schema):

@@ -103,6 +103,19 @@ def count_attempt(
     return counted
 
 
+def check_lock(
+    session: Session, email: str, now: datetime, account_language: str | None = None
+) -> None:
+    """TooManyAttempts while ``email``'s address is locked. For a way in that guesses
+    nothing (a sign-in partner's), so counts nothing, but honours the lock all the same."""
+    until = session.scalar(
+        select(throttles.c.locked_until).where(throttles.c.key == throttle_key(email))
+    )
+    if until is not None and until > now:
+        locked = _retry_after(until, now)
+        raise TooManyAttempts(retry_after=locked.retry_after, account_language=account_language)
+
+
 def _first_failure(session: Session, key: str, now: datetime) -> bool:
     """Insert the address's row with its first failure; whether it was this call's."""
     values = {"key": key, "failures": 1, "locked_until": None, "updated_at": now}

@@ -54,6 +54,9 @@ def test_the_steps_in_order_activate_the_account(world: IdentityWorld) -> None:
         "steps": _steps(),
         "terms_version": TERMS_VERSION,
         "privacy_version": PRIVACY_VERSION,
+        "status": "pending",
+        "partners": [],
+        "activated_with": None,
     }
 
     answer = world.step(token, "password", {"password": PASSWORD})
@@ -218,6 +221,9 @@ def test_the_activation_status_shows_steps_and_terms_versions(world: IdentityWor
             "steps": _steps(),
             "terms_version": TERMS_VERSION,
             "privacy_version": PRIVACY_VERSION,
+            "status": "pending",
+            "partners": [],
+            "activated_with": None,
         },
     )
     for headers in ({}, world.bearer("not-a-token"), {"Authorization": f"Basic {token}"}):
