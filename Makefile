@@ -17,17 +17,20 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messag
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-19s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES)) tests/browser/package.json tests/browser/package-lock.json
+$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES)) tests/browser/package.json tests/browser/package-lock.json \
+		tests/oidc/package.json tests/oidc/package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt \
 		-e contracts -e gateway -e services/identity -e services/invitations \
 		-e services/notifier -e services/exams -e services/devicecheck -e cli
-	@# axe-core for the browser tests' accessibility checks (they skip without it)
+	@# axe-core for the browser tests' accessibility checks (they skip without it), and
+	@# oidc-provider for the OpenID Connect stand-ins of Google and Microsoft (likewise)
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser tests' accessibility checks and the OIDC tests will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP) translations ## Create the virtual environment and install every part (done on first use)
@@ -87,4 +90,4 @@ bench-exam-start: $(STAMP) ## N candidates start one exam within 60 s, then auto
 	$(BIN)/python tests/bench/bench_exam_start.py
 
 clean: ## Remove local data (var/) and the virtual environment
-	rm -rf var $(VENV) tests/browser/node_modules
+	rm -rf var $(VENV) tests/browser/node_modules tests/oidc/node_modules

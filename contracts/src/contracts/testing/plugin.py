@@ -9,6 +9,9 @@ Tiers, selectable with ``-m``: ``unit`` (a service's ``tests/unit/``: no I/O), `
 (a part's own tests that reach a database, a bus or a server), ``e2e`` (the top-level
 ``tests/``: the platform across services). A test gets its tier from where it lives.
 
+``oidc_provider`` (the OpenID Connect stand-ins for Google and Microsoft) needs node and
+``tests/oidc/node_modules``; without them it is skipped, or fails, likewise.
+
 Also: ``clock`` (a ``TestClock``), ``migrated_database`` (a service's database at its latest
 schema, on SQLite and on PostgreSQL), and ``example_event`` for events."""
 
@@ -24,10 +27,11 @@ from sqlalchemy import create_engine, make_url, text
 
 from contracts.runtime.migrations import upgrade
 from contracts.testing.clock import TestClock
+from contracts.testing.oidc import REMEDY, OidcProvider, unavailable
 
 
-def _missing(what: str) -> None:
-    reason = f"{what} is not available: set its URL or run a Docker engine"
+def _missing(what: str, remedy: str = "set its URL or run a Docker engine") -> None:
+    reason = f"{what} is not available: {remedy}"
     if os.environ.get("REQUIRE_REAL_SERVICES") == "1":
         pytest.fail(f"{reason} (REQUIRE_REAL_SERVICES=1)")
     pytest.skip(reason)
@@ -70,6 +74,17 @@ def postgres_server_url() -> Iterator[str]:
 
     with PostgresContainer("postgres:16", driver="psycopg") as server:
         yield server.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(request: pytest.FixtureRequest) -> Iterator[OidcProvider]:
+    """The OpenID Connect stand-ins for Google and Microsoft (``contracts.testing.oidc``)."""
+    root = request.config.rootpath
+    why = unavailable(root)
+    if why:
+        _missing(f"The OIDC provider ({why})", REMEDY)
+    with OidcProvider(root) as provider:
+        yield provider
 
 
 @contextmanager
