@@ -91,8 +91,11 @@ def institution_delete(name: str) -> None:
 )
 def institution_sso(name: str, allowed: str, microsoft_tenant: str | None) -> None:
     """Choose the sign-in partners (Microsoft, Google) the institution NAME offers."""
-    offer = partner_admin.parse_offer(allowed, microsoft_tenant)
-    _run(lambda s: _institution_json(partner_admin.offer(s, name, offer)))
+    _run(
+        lambda s: _institution_json(
+            partner_admin.offer(s, name, partner_admin.parse_offer(allowed, microsoft_tenant))
+        )
+    )
 
 
 @main.group(help="Candidates' accounts.")

@@ -119,14 +119,12 @@ class Authorize(MethodView):
 
 
 def _identified(provider: str, body: dict[str, Any]) -> Any:
-    ctx = context()
     with reaching(provider):
-        return ctx.partners.identify(
+        return context().partners.identify(
             _known(provider),
             code=body["code"],
             code_verifier=body["code_verifier"],
             nonce=body["nonce"],
-            now=ctx.clock(),
         )
 
 
