@@ -134,6 +134,10 @@ class Platform:
     def gateway(self) -> str:
         return self.urls["gateway"]
 
+    @property
+    def public_url(self) -> str:
+        return self.env["PUBLIC_URL"]
+
     def start(self) -> Platform:
         namespace = f"t{uuid.uuid4().hex[:10]}"
         late = {name: _LateApp() for name in ("gateway", *self.services)}
@@ -147,7 +151,9 @@ class Platform:
             "NEXAM_VAR_DIR": str(self.tmp_path / "var"),
             "BUS_URL": self.bus_url,
             "BUS_NAMESPACE": namespace,
-            "PUBLIC_URL": PUBLIC_URL,
+            # "{gateway}" in a test's own PUBLIC_URL is the gateway's address: where a partner
+            # must send the browser back to
+            "PUBLIC_URL": self.env.get("PUBLIC_URL", PUBLIC_URL).format(gateway=self.gateway),
             "GATEWAY_JWKS_URL": f"{self.gateway}/.well-known/jwks.json",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),

@@ -37,7 +37,7 @@ REPO = HERE.parents[1]
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from harness import PUBLIC_URL, Running, run_platform, text_of  # noqa: E402
+from harness import Running, run_platform, text_of  # noqa: E402
 from journey import PASSWORD, next_code, one_time_codes  # noqa: E402
 from journey import activate as activate_by_api  # noqa: E402
 
@@ -61,7 +61,6 @@ MOBILE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 #: Playwright's own waits (an element, a navigation) give up after this many milliseconds
 WAIT_MS = 15_000
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/[^\s<>\"']+")
 
 
 def missing(what: str) -> None:
@@ -95,6 +94,7 @@ def platform(
     amqp_url: str,
     postgres_server_url: str,
     services: tuple[str, ...] = ("identity", "invitations", "notifier"),
+    env: dict[str, str] | None = None,
 ) -> Iterator[Running]:
     """The platform for a whole module (each test uses its own email address): a fresh
     PostgreSQL database per service, dropped afterwards."""
@@ -111,7 +111,7 @@ def platform(
         return server.set(database=name).render_as_string(hide_password=False)
 
     try:
-        yield from run_platform(tmp_path, amqp_url, database, services)
+        yield from run_platform(tmp_path, amqp_url, database, services, env)
     finally:
         with admin.connect() as connection:
             for name in created:
@@ -192,10 +192,12 @@ def new_email(prefix: str = "candidate") -> str:
 def links_to(running: Running, email: str, path: str) -> list[str]:
     """Every link to ``path`` in the emails to ``email``, made to point at the test's
     gateway instead of PUBLIC_URL (path and query kept)."""
+    public_url = running.platform.public_url
+    links = re.compile(re.escape(public_url) + r"/[^\s<>\"']+")
     found = []
     for message in running.mail.messages(email):
-        for link in LINK.findall(text_of(message)):
-            if link.startswith(PUBLIC_URL + path):
+        for link in links.findall(text_of(message)):
+            if link.startswith(public_url + path):
                 found.append(link)
     return found
 
@@ -205,7 +207,7 @@ def next_link(running: Running, email: str, path: str, known: int = 0) -> str:
         lambda: len(links_to(running, email, path)) > known, 30, f"an email linking to {path}"
     )
     link = links_to(running, email, path)[known]
-    return running.platform.gateway + link.removeprefix(PUBLIC_URL)
+    return running.platform.gateway + link.removeprefix(running.platform.public_url)
 
 
 def invite(running: Running, email: str, language: str = "en") -> str:
