@@ -62,40 +62,64 @@ class IdentityClient:
         except (KeyError, TypeError) as exc:
             raise ValueError(f"identity's list of ended sessions is not usable: {exc}") from None
 
-    def post(self, path: str, body: Mapping[str, Any], caller: Request) -> requests.Response:
+    def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        caller: Request,
+        *,
+        language: str | None = None,
+    ) -> requests.Response:
         """POST ``body`` as JSON to identity's ``path`` on behalf of ``caller``. Raises an
         ``ApiError`` (503, 504 or 502) when identity gives no HTTP answer at all; any answer,
-        error statuses included, is returned for the caller to judge."""
+        error statuses included, is returned for the caller to judge. ``language``, when
+        given, is what identity answers in instead of the caller's Accept-Language (a page
+        whose visitor chose a language)."""
+        return self._send("POST", path, caller, language, json=dict(body))
+
+    def get(self, path: str, caller: Request, *, language: str | None = None) -> requests.Response:
+        """GET identity's ``path`` on behalf of ``caller``, as ``post`` does."""
+        return self._send("GET", path, caller, language)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        caller: Request,
+        language: str | None,
+        json: dict[str, Any] | None = None,
+    ) -> requests.Response:
         headers = {
             "Authorization": f"Bearer {self.service_token()}",
             "X-Forwarded-For": self.proxy.client_address(caller),
             "X-Request-ID": caller.headers.get("X-Request-ID") or str(uuid.uuid4()),
         }
-        language = caller.headers.get("Accept-Language")
+        language = language or caller.headers.get("Accept-Language")
         if language:
             headers["Accept-Language"] = language
         try:
-            return self.proxy.http.post(
+            return self.proxy.http.request(
+                method,
                 self.base_url + path,
-                json=dict(body),
+                json=json,
                 headers=headers,
                 timeout=self.proxy.timeout,
                 allow_redirects=False,
             )
         except requests.ReadTimeout:
-            log.warning("identity did not answer POST %s in time", path)
+            log.warning("identity did not answer %s %s in time", method, path)
             raise ApiError(
                 504, "gateway_timeout", "Sign-in did not answer in time. Try again."
             ) from None
         except requests.ConnectionError:  # ConnectTimeout included
-            log.warning("identity is not reachable for POST %s", path)
+            log.warning("identity is not reachable for %s %s", method, path)
             unavailable = ApiError(
                 503, "service_unavailable", "Sign-in is unavailable. Try again shortly."
             )
             unavailable.headers["Retry-After"] = "5"
             raise unavailable from None
         except requests.RequestException as exc:
-            log.warning("POST %s to identity failed: %s", path, exc)
+            log.warning("%s %s to identity failed: %s", method, path, exc)
             raise ApiError(502, "bad_gateway", "Sign-in gave no valid answer.") from None
 
 

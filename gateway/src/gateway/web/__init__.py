@@ -28,6 +28,8 @@ from gateway.web.pages import (
     render,
     wait_message,
 )
+from gateway.web.partner_pages import add_partner_pages
+from gateway.web.partners import PARTNER_NAMES, TurnedOnPartners
 from gateway.web.security import STATIC_PATH, csrf_failed, csrf_token, page_headers
 from gateway.web.signin_pages import add_sign_in_pages
 
@@ -99,12 +101,16 @@ def install_web(
     configure_sessions(app, settings)
     Babel(app, locale_selector=current_language)
     https = settings.public_url.startswith("https://")
+    backend = Backend(proxy, identity, tokens)
     app.extensions[EXTENSION] = Web(
-        backend=Backend(proxy, identity, tokens),
+        backend=backend,
         support_email=settings.support_email,
         https=https,
         terms_version=settings.terms_version,
         privacy_version=settings.privacy_version,
+        partners=TurnedOnPartners(
+            lambda: backend.internal("GET", "/internal/v1/partners", language="en")
+        ),
     )
     # not /static: Flask gives every app a /static route of its own (to a folder the
     # gateway does not have), which would answer 404 for the pages' files
@@ -120,8 +126,10 @@ def install_web(
     blp.after_request(lambda response: page_headers(response, https=https))
     # a global, not a context value: imported macros see globals only
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["partner_names"] = PARTNER_NAMES
     add_sign_in_pages(blp, limits)
     add_activation_pages(blp, limits)
+    add_partner_pages(blp, limits)
     add_account_pages(blp)
     add_candidate_pages(blp)
     app.jinja_env.filters["moment"] = moment

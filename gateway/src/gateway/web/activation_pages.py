@@ -1,5 +1,6 @@
 """Activation pages: the invitation code, then one page per step (password, language, terms,
-two-factor by email), each resumable, with the progress shown."""
+two-factor by email; or a sign-in partner, language, terms), each resumable, with the
+progress shown."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from werkzeug.wrappers import Response
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
 from gateway.web.pages import LANGUAGE_NAMES, api, cooldown_left, render
+from gateway.web.partners import PARTNER_NAMES, PROVIDERS
 from gateway.web.signin_pages import PageResult, refusal
 
-#: identity's step names, in order, and the page of each
+#: identity's step names and the page of each; a sign-in partner stands in for the password
+#: on the first page
 STEPS = {
+    "partner": "web.activation_password",
     "password": "web.activation_password",
     "language": "web.activation_language",
     "terms": "web.activation_terms",
@@ -24,8 +28,12 @@ STEPS = {
 }
 
 
-def _labels() -> dict[str, str]:
+def _labels(activated_with: object = None) -> dict[str, str]:
+    partner = PARTNER_NAMES.get(str(activated_with))
     return {
+        "partner": gettext("Sign in with %(partner)s", partner=partner)
+        if partner
+        else gettext("Sign in with a partner"),
         "password": gettext("Create your password"),
         "language": gettext("Choose your language"),
         "terms": gettext("Accept the terms"),
@@ -33,7 +41,7 @@ def _labels() -> dict[str, str]:
     }
 
 
-def _status() -> Answer | None:
+def current_activation() -> Answer | None:
     token = session.get("activation")
     if not isinstance(token, str):
         return None
@@ -43,12 +51,28 @@ def _status() -> Answer | None:
     return answer if answer.ok else None
 
 
-def _restart() -> Response:
+def restart_activation() -> Response:
     flash(gettext("Your activation session has ended. Enter your invitation code again."))
     return redirect(url_for("web.invitation_code"))
 
 
-def _next_step(status: Answer) -> Response:
+def activated(answer: Answer) -> Response:
+    """The account is active: the sign-in page says so, and with which partner if one."""
+    session.pop("activation", None)
+    session.pop("activation_code_sent", None)
+    partner = answer.body.get("activated_with")
+    if partner in PROVIDERS:
+        session["activated_with"] = partner
+    else:
+        session.pop("activated_with", None)
+    # the sign-in page says so (activated=1): a notice too would say it twice
+    return redirect(url_for("web.sign_in", activated=1))
+
+
+def next_step(status: Answer) -> Response:
+    # the partner's way ends at the terms: the account is active at once
+    if status.body.get("status") == "active":
+        return activated(status)
     for step in status.body.get("steps", []):
         if not step["done"]:
             return redirect(url_for(STEPS[step["name"]]))
@@ -56,11 +80,16 @@ def _next_step(status: Answer) -> Response:
 
 
 def _page(activation: Answer, step: str, template: str, **context: Any) -> PageResult:
-    labels = _labels()
+    labels = _labels(activation.body.get("activated_with"))
     steps = [{**s, "label": labels[s["name"]]} for s in activation.body.get("steps", [])]
-    number = list(STEPS).index(step) + 1
+    names = [s["name"] for s in steps]
+    if step not in names:  # not a step of this account's way (the partner's has fewer)
+        return redirect(url_for("web.activation_next"))
     title = gettext(
-        "%(step)s (step %(n)s of %(total)s)", step=labels[step], n=number, total=len(STEPS)
+        "%(step)s (step %(n)s of %(total)s)",
+        step=labels[step],
+        n=names.index(step) + 1,
+        total=len(names),
     )
     errors = context.pop("errors", [])
     return render(
@@ -75,12 +104,45 @@ def _page(activation: Answer, step: str, template: str, **context: Any) -> PageR
     )
 
 
+def _first_step(status: Answer) -> str | None:
+    steps = status.body.get("steps") or [{}]
+    name = steps[0].get("name")
+    return name if isinstance(name, str) else None
+
+
+def _done(status: Answer, name: str) -> bool:
+    return any(s.get("name") == name and s.get("done") for s in status.body.get("steps", []))
+
+
+def first_step_page(
+    status: Answer,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    violations: list[dict[str, str]] | None = None,
+    code: int | None = None,
+    here: str | None = None,
+) -> PageResult:
+    """The password page, which offers the institution's sign-in partners instead."""
+    errors = errors or []
+    partners = [p for p in PROVIDERS if p in (status.body.get("partners") or [])]
+    return _page(
+        status,
+        "partner" if _first_step(status) == "partner" else "password",
+        "activation_password.html",
+        errors=errors,
+        code=code or (400 if errors else 200),
+        violations=violations or [],
+        partners=partners,
+        here=here,
+    )
+
+
 def _refused_step(answer: Answer) -> Response | None:
     """A step refused because an earlier one is missing: go back to it."""
     if answer.error == "step_out_of_order":
         return redirect(url_for("web.activation_next"))
     if answer.status == 401:
-        return _restart()
+        return restart_activation()
     return None
 
 
@@ -100,7 +162,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
                 answer = api("identity", "POST", "/api/v1/activation", {"code": code})
                 if answer.ok:
                     session["activation"] = answer.body["activation_token"]
-                    return _next_step(answer)
+                    return next_step(answer)
                 invalid = answer.error == "invitation_code_invalid"
                 text = (
                     gettext("Invitation code does not exist or has expired")
@@ -119,14 +181,17 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
 
     @blp.get("/activation")
     def activation_next() -> Response:
-        status = _status()
-        return _next_step(status) if status else _restart()
+        status = current_activation()
+        return next_step(status) if status else restart_activation()
 
     @blp.route("/activation/mot-de-passe", methods=["GET", "POST"])
     def activation_password() -> PageResult:
-        status = _status()
+        status = current_activation()
         if status is None:
-            return _restart()
+            return restart_activation()
+        first = _first_step(status)
+        if first != "password" and (first != "partner" or _done(status, "partner")):
+            return redirect(url_for("web.activation_next"))
         violations: list[dict[str, str]] = []
         if request.method == "POST":
             answer = api(
@@ -137,7 +202,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
                 bearer=session["activation"],
             )
             if answer.ok:
-                return _next_step(answer)
+                return next_step(answer)
             back = _refused_step(answer)
             if back:
                 return back
@@ -145,20 +210,14 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             errors = [{"field": "password", "text": v["message"]} for v in violations] or [
                 refusal(answer, "password")
             ]
-            return _page(
-                status,
-                "password",
-                "activation_password.html",
-                errors=errors,
-                violations=violations,
-            )
-        return _page(status, "password", "activation_password.html", violations=[])
+            return first_step_page(status, errors=errors, violations=violations)
+        return first_step_page(status)
 
     @blp.route("/activation/langue", methods=["GET", "POST"])
     def activation_language() -> PageResult:
-        status = _status()
+        status = current_activation()
         if status is None:
-            return _restart()
+            return restart_activation()
         if request.method == "POST":
             chosen = request.form.get("language", "")
             if chosen not in LANGUAGE_NAMES:
@@ -173,7 +232,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
             )
             if answer.ok:
                 session["lang"] = chosen
-                return _next_step(answer)
+                return next_step(answer)
             back = _refused_step(answer)
             if back:
                 return back
@@ -183,9 +242,9 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
 
     @blp.route("/activation/conditions", methods=["GET", "POST"])
     def activation_terms() -> PageResult:
-        status = _status()
+        status = current_activation()
         if status is None:
-            return _restart()
+            return restart_activation()
         if request.method == "POST":
             if not request.form.get("accept"):
                 errors = [
@@ -209,7 +268,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
                 bearer=session["activation"],
             )
             if answer.ok:
-                return _next_step(answer)
+                return next_step(answer)
             back = _refused_step(answer)
             if back:
                 return back
@@ -220,9 +279,9 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
 
     @blp.get("/activation/double-authentification")
     def activation_two_factor() -> PageResult:
-        status = _status()
+        status = current_activation()
         if status is None:
-            return _restart()
+            return restart_activation()
         return _page(
             status,
             "two_factor",
@@ -233,9 +292,9 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
 
     @blp.post("/activation/double-authentification/envoyer")
     def activation_send_code() -> PageResult:
-        status = _status()
+        status = current_activation()
         if status is None:
-            return _restart()
+            return restart_activation()
         answer = api(
             "identity",
             "POST",
@@ -264,9 +323,9 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
     @blp.post("/activation/double-authentification")
     @limits.code_entry_pages
     def activation_confirm() -> PageResult:
-        status = _status()
+        status = current_activation()
         if status is None:
-            return _restart()
+            return restart_activation()
         code = "".join(request.form.get("code", "").split())
         if not code:
             errors = [{"field": "code", "text": gettext("Enter the code from the email.")}]
@@ -279,10 +338,7 @@ def add_activation_pages(blp: Blueprint, limits: RateLimits) -> None:
                 bearer=session["activation"],
             )
             if answer.ok:
-                session.pop("activation", None)
-                session.pop("activation_code_sent", None)
-                # the sign-in page says so (activated=1): a notice too would say it twice
-                return redirect(url_for("web.sign_in", activated=1))
+                return activated(answer)
             back = _refused_step(answer)
             if back:
                 return back

@@ -15,6 +15,7 @@ from contracts.runtime.languages import LANGUAGES, request_language
 from gateway.ended_sessions import has_ended
 from gateway.sessions import IssuedTokens
 from gateway.web.backend import Answer, Backend
+from gateway.web.partners import TurnedOnPartners
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 EXTENSION = "nexam.web"
@@ -34,6 +35,8 @@ class Web:
     #: the versions identity asks candidates to accept (the same settings)
     terms_version: str
     privacy_version: str
+    #: the sign-in partners to offer on the sign-in page
+    partners: TurnedOnPartners
 
 
 def web() -> Web:

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Response, request, session
 
+from gateway.web.partners import PARTNER_ORIGINS
+
 CSRF_FIELD = "csrf_token"
 #: where the pages' stylesheet and script are served
 STATIC_PATH = "/assets"
@@ -25,7 +27,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        # a partner button's form is redirected to the partner's sign-in page
+        " ".join(("form-action 'self'", *PARTNER_ORIGINS)),
         "frame-ancestors 'none'",
     )
 )

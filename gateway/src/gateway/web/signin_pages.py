@@ -21,6 +21,7 @@ from gateway.web.pages import (
     wait_message,
     web,
 )
+from gateway.web.partners import PARTNER_NAMES
 
 PageResult = Response | tuple[str, int]
 
@@ -50,6 +51,40 @@ def refusal(answer: Answer, field: str | None = None) -> dict[str, Any]:
         return {"field": field, "text": f"{prefix} {wait_message(answer.retry_after or 60)}"}
     text = texts.get(answer.error or "") or answer.message or texts["service_unavailable"]
     return {"field": field, "text": text}
+
+
+def terms_changed() -> dict[str, Any]:
+    return {
+        "field": "accept_terms",
+        "text": gettext(
+            "The Terms of Use or the Privacy Policy have changed. Read and accept them to continue."
+        ),
+    }
+
+
+def sign_in_page(
+    status: int = 200,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    email: str = "",
+    terms: dict[str, Any] | None = None,
+    here: str | None = None,
+) -> tuple[str, int]:
+    """The sign-in page, with a button for each partner the operator turned on."""
+    activated = request.args.get("activated") == "1"
+    partner = session.get("activated_with") if activated else None
+    return render(
+        "sign_in.html",
+        gettext("Sign in"),
+        status=status,
+        email=email,
+        errors=errors or [],
+        terms=terms,
+        activated=activated,
+        activated_with=PARTNER_NAMES.get(str(partner)),
+        partners=web().partners.current(),
+        here=here,
+    )
 
 
 def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
@@ -91,28 +126,12 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
                     return redirect(url_for("web.activation_next"))
                 if answer.error == "terms_outdated":
                     terms = answer.body
-                    errors.append(
-                        {
-                            "field": "accept_terms",
-                            "text": gettext(
-                                "The Terms of Use or the Privacy Policy have changed. Read "
-                                "and accept them to continue."
-                            ),
-                        }
-                    )
+                    errors.append(terms_changed())
                 else:
                     errors.append(refusal(answer, "email"))
             else:
                 status = 400
-        return render(
-            "sign_in.html",
-            gettext("Sign in"),
-            status=status,
-            email=email,
-            errors=errors,
-            terms=terms,
-            activated=request.args.get("activated") == "1",
-        )
+        return sign_in_page(status, errors=errors, email=email, terms=terms)
 
     @blp.route("/connexion/code", methods=["GET", "POST"])
     @limits.sign_in_pages
