@@ -107,7 +107,12 @@ class FakeIdentity:
 
         @app.get("/internal/v1/partners")
         def partners() -> Response:
-            return jsonify({"partners": self.turned_on})
+            origins = {
+                "microsoft": "https://login.microsoftonline.com",
+                "google": "https://accounts.google.com",
+                "evil": "https://evil.example",
+            }
+            return jsonify({"partners": self.turned_on, "origins": origins})
 
         @app.post("/internal/v1/partners/<provider>/authorization")
         def authorization(provider: str) -> Any:
@@ -342,10 +347,12 @@ def test_the_pages_with_buttons_keep_their_security_headers(app: Flask) -> None:
     answer = browser(app).get("/connexion")
     policy = answer.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    # the partners' sign-in pages only: the redirection after a button's form goes there
+    # the turned-on partners' sign-in pages only: the redirection after a button's form
+    # goes there
     assert (
-        "form-action 'self' https://login.microsoftonline.com https://accounts.google.com" in policy
+        "form-action 'self' https://accounts.google.com https://login.microsoftonline.com" in policy
     )
+    assert "evil" not in policy
     assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text)
     assert " style=" not in answer.text and "<style" not in answer.text
 

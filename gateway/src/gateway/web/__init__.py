@@ -102,15 +102,16 @@ def install_web(
     Babel(app, locale_selector=current_language)
     https = settings.public_url.startswith("https://")
     backend = Backend(proxy, identity, tokens)
+    partners = TurnedOnPartners(
+        lambda: backend.internal("GET", "/internal/v1/partners", language="en")
+    )
     app.extensions[EXTENSION] = Web(
         backend=backend,
         support_email=settings.support_email,
         https=https,
         terms_version=settings.terms_version,
         privacy_version=settings.privacy_version,
-        partners=TurnedOnPartners(
-            lambda: backend.internal("GET", "/internal/v1/partners", language="en")
-        ),
+        partners=partners,
     )
     # not /static: Flask gives every app a /static route of its own (to a folder the
     # gateway does not have), which would answer 404 for the pages' files
@@ -123,7 +124,9 @@ def install_web(
     )
     blp.before_request(_refuse_forged_forms)
     blp.register_error_handler(RefreshUnavailable, refresh_unavailable)
-    blp.after_request(lambda response: page_headers(response, https=https))
+    blp.after_request(
+        lambda response: page_headers(response, https=https, form_origins=partners.origins())
+    )
     # a global, not a context value: imported macros see globals only
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["partner_names"] = PARTNER_NAMES

@@ -11,8 +11,6 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Response, request, session
 
-from gateway.web.partners import PARTNER_ORIGINS
-
 CSRF_FIELD = "csrf_token"
 #: where the pages' stylesheet and script are served
 STATIC_PATH = "/assets"
@@ -27,8 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
-        # a partner button's form is redirected to the partner's sign-in page
-        " ".join(("form-action 'self'", *PARTNER_ORIGINS)),
+        "form-action 'self'",
         "frame-ancestors 'none'",
     )
 )
@@ -77,12 +74,21 @@ def csrf_failed() -> bool:
     return not isinstance(expected, str) or not hmac.compare_digest(expected, given)
 
 
-def page_headers(response: Response, *, https: bool) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+def page_headers(
+    response: Response, *, https: bool, form_origins: tuple[str, ...] = ()
+) -> Response:
+    """``form_origins``: the sign-in partners' pages, where a partner button's form is
+    redirected."""
+    policy = CONTENT_SECURITY_POLICY
+    if form_origins:
+        policy = policy.replace(
+            "form-action 'self'", " ".join(("form-action 'self'", *form_origins))
+        )
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     if response.mimetype == "application/pdf":
         # an exam's subject or the device check's document, shown in a frame of the page
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        response.headers["Content-Security-Policy"] = policy.replace(
             "frame-ancestors 'none'", "frame-ancestors 'self'"
         )
         response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -89,6 +90,14 @@ class Partners:
 
     def turned_on(self) -> list[str]:
         return list(self.partners)
+
+    def origins(self) -> dict[str, str]:
+        """Where each partner's sign-in page is (its issuer's origin): the pages' forms are
+        redirected there, which their Content-Security-Policy must allow."""
+        return {
+            name: "{0.scheme}://{0.netloc}".format(urlsplit(partner.issuer))
+            for name, partner in self.partners.items()
+        }
 
     def authorization(self, provider: str, login_hint: str | None = None) -> Authorization:
         partner = self._partner(provider)

@@ -37,6 +37,8 @@ blp = Blueprint(
 
 class TurnedOnSchema(Schema):
     partners = fields.List(fields.String())
+    #: where each one's sign-in page is, for the pages' form-action
+    origins = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class AuthorizationAskedSchema(Schema):
@@ -96,7 +98,8 @@ class TurnedOn(MethodView):
     @blp.response(200, TurnedOnSchema)
     def get(self) -> dict[str, Any]:
         """The partners the operator turned on."""
-        return {"partners": context().partners.turned_on()}
+        partners = context().partners
+        return {"partners": partners.turned_on(), "origins": partners.origins()}
 
 
 @blp.route("/<provider>/authorization")

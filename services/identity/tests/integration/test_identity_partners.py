@@ -295,13 +295,18 @@ def test_a_wrong_nonce_or_a_code_used_twice_is_refused(
 
 
 def test_a_partner_turned_off_or_unreachable_is_said_so(
-    world: IdentityWorld, database_url: str, tmp_path: Path
+    world: IdentityWorld, oidc_provider: OidcProvider, database_url: str, tmp_path: Path
 ) -> None:
     listed = world.client.get("/internal/v1/partners", headers=world.gateway())
-    assert listed.json == {"partners": ["microsoft", "google"]}
+    origin = oidc_provider.base_url
+    assert listed.json == {
+        "partners": ["microsoft", "google"],
+        "origins": {"microsoft": origin, "google": origin},
+    }
     with identity_world(database_url, tmp_path / "off") as off:
         assert off.client.get("/internal/v1/partners", headers=off.gateway()).json == {
-            "partners": []
+            "partners": [],
+            "origins": {},
         }
         answer = off.client.post(
             "/internal/v1/partners/google/authorization", json={}, headers=off.gateway()
