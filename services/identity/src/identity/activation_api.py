@@ -168,7 +168,9 @@ class Terms(MethodView):
         )
         if account.activated_with:
             # complete now: the activation token has stopped working
-            return _view(run(lambda session: account_by_id(session, account.id)))
+            activated = run(lambda session: account_by_id(session, account.id))
+            assert activated is not None  # accounts are never deleted
+            return _view(activated)
         return _view(_holder())
 
 
