@@ -77,15 +77,16 @@ def test_invitation_to_signed_in_candidate(running: Running, language: str) -> N
     listed = running.platform.api(
         "GET", "/api/v1/invitations", coordinator, params={"email": email}
     ).json()["items"]
+
+    def shown() -> tuple[str, list[str]]:
+        path = f"/api/v1/invitations/{listed[0]['id']}"
+        body = running.platform.api("GET", path, coordinator).json()
+        return body["status"], body["sign_in_methods"]
+
     wait_until(
-        lambda: (
-            running.platform.api(
-                "GET", f"/api/v1/invitations/{listed[0]['id']}", coordinator
-            ).json()["status"]
-            == "activated"
-        ),
+        lambda: shown() == ("activated", ["password"]),
         30,
-        "the invitation to show the activation",
+        "the invitation to show the activation and how the candidate signs in",
     )
     codes = one_time_codes(running, email)
     assert len(codes) == 2 and codes[0] != codes[1]

@@ -21,7 +21,7 @@ from contracts.events.codec import REDACTED, ContractViolation, decode, encode, 
 from contracts.events.envelope import EnvelopeSchema
 from contracts.events.examples import all_examples, load_example
 from contracts.events.humantext import HumanText
-from contracts.events.schemas import CONTRACTS, Contract, sensitive_fields
+from contracts.events.schemas import CONTRACTS, Contract, contract_for, sensitive_fields
 from contracts.events.subscriptions import EVERY_PROCESS, SUBSCRIPTIONS
 
 ASYNCAPI_FILE = Path(__file__).resolve().parents[1] / "asyncapi.yaml"
@@ -46,6 +46,15 @@ EXPECTED_HUMAN_TEXT: dict[str, set[str]] = {
     "CopySubmitted": {"first_name", "exam_title"},
     "ExamStarted": {"evaluation_ref"},
     "DeviceValidated": {"browser.name", "browser.version"},
+}
+
+#: values refused beyond a wrong type, and whether the JSON Schema can tell (it has no order)
+REFUSED_VALUES: dict[str, list[tuple[str, str, Any, bool]]] = {
+    "SignInMethodsChanged": [
+        ("unsorted", "methods", ["password", "google"], False),
+        ("repeated", "methods", ["password", "password"], True),
+        ("unknown", "methods", ["apple"], True),
+    ],
 }
 
 #: what a coordinator typed to add a Bcc, and the other ways text can break a line
@@ -399,6 +408,8 @@ def _data_mutations(contract: Contract) -> Iterator[Mutation]:
     for path in sorted(EXPECTED_HUMAN_TEXT.get(contract.type, set())):
         for kind, text in CONTROL_TEXTS.items():
             yield Mutation(f"{kind}-in-data.{path}", _with_data(path, text))
+    for kind, path, value, schema_rejects in REFUSED_VALUES.get(contract.type, []):
+        yield Mutation(f"{kind}-data.{path}", _with_data(path, value), schema_rejects)
 
 
 CASES = [
@@ -419,6 +430,15 @@ def test_a_mutated_example_is_rejected(
         assert not _validator(committed, contract).is_valid(body), (
             "decode() rejects this message but the AsyncAPI payload schema accepts it"
         )
+
+
+def test_an_account_with_no_way_in_left_is_a_valid_sign_in_methods_change(
+    committed: dict[str, Any],
+) -> None:
+    body = load_example("SignInMethodsChanged")
+    body["data"]["methods"] = []
+    assert decode(body).data["methods"] == []
+    assert _validator(committed, contract_for("SignInMethodsChanged", 1)).is_valid(body)
 
 
 def test_a_body_that_is_not_an_object_is_rejected() -> None:

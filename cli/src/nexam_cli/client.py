@@ -32,6 +32,8 @@ class Invitation(TypedDict):
     evaluation: Evaluation
     email_status: str
     email_error: str | None
+    #: how the candidate signs in (password, microsoft, google); empty until activated
+    sign_in_methods: list[str]
     batch_id: str | None
     created_at: str
     updated_at: str

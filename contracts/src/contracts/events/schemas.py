@@ -11,11 +11,13 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from contracts.events.humantext import HumanText
 
 LANGUAGES = ("en", "fr")
+#: the ways into an account: its password, and each sign-in partner it is linked to
+SIGN_IN_METHODS = ("google", "microsoft", "password")
 
 SENSITIVE = {"sensitive": True}
 
@@ -131,6 +133,28 @@ class PasswordChangedV1(Schema):
     changed_at = _moment()
 
 
+def _sorted_once_each(methods: list[str]) -> None:
+    if methods != sorted(set(methods)):
+        raise ValidationError("Sorted, each method once.")
+
+
+class SignInMethodsChangedV1(Schema):
+    """How an account signs in changed: sent when its activation completes, when a password
+    is set where there was none (a reset), and when a link to a sign-in partner is made or
+    removed. `methods` is every way in after the change, sorted, and may be empty. Events of
+    one account may arrive in any order: the one with the latest `changed_at` holds."""
+
+    account_id = fields.UUID(required=True)
+    email = _email()
+    methods = fields.List(
+        fields.String(validate=validate.OneOf(SIGN_IN_METHODS)),
+        required=True,
+        validate=[validate.Length(max=len(SIGN_IN_METHODS)), _sorted_once_each],
+        metadata={"uniqueItems": True},
+    )
+    changed_at = _moment()
+
+
 class SessionsEndedV1(Schema):
     """Sign-in sessions of one account ended before their 12 hours: `reason` is one of
     `signed_out`, `password_change`, `password_reset`, `refresh_token_reused` (or a reason
@@ -229,6 +253,9 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract("SessionsEnded", 1, "identity", SessionsEndedV1,
              "Sign-in sessions ended (sign-out, password change or reset, a replayed refresh "
              "token): every gateway process refuses their access tokens."),
+    Contract("SignInMethodsChanged", 1, "identity", SignInMethodsChangedV1,
+             "How an account signs in (password, Microsoft, Google) changed; invitations shows "
+             "it to the institutions that invited the candidate."),
     Contract("EmailDelivered", 1, "notifier", EmailDeliveredV1,
              "The mail relay accepted an email."),
     Contract("EmailFailed", 1, "notifier", EmailFailedV1,

@@ -11,6 +11,7 @@ SUBSCRIPTIONS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType(
     {
         "invitations": (
             ("AccountActivated", 1),
+            ("SignInMethodsChanged", 1),
             ("EmailDelivered", 1),
             ("EmailFailed", 1),
         ),

@@ -53,6 +53,12 @@ def is_complete(account: Any) -> bool:
     return set(steps_for(account)) <= done_steps(account)
 
 
+def ways_in(has_password: bool, partners: Iterable[str]) -> list[str]:
+    """How an account signs in, as SignInMethodsChanged carries it: its password, if it
+    has one, and each partner it is linked to; sorted."""
+    return sorted({*partners, *(("password",) if has_password else ())})
+
+
 # -- activation --------------------------------------------------------------------------------
 
 

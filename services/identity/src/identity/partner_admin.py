@@ -11,7 +11,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
-from identity import partner_links, sessions
+from identity import partner_links, sessions, sign_in_methods
 from identity.clients import AdminError, find_institution
 from identity.domain import Offer
 from identity.partner_config import PROVIDERS
@@ -50,7 +50,8 @@ def offer(session: Session, name: str, chosen: Offer) -> Row[Any]:
 def unlink(
     session: Session, outbox: Outbox, email: str, provider: str, now: datetime
 ) -> dict[str, Any]:
-    """Remove the link; the account's sessions end, for one may have come through it."""
+    """Remove the link; the account's sessions end, for one may have come through it, and
+    the other services hear how it signs in now."""
     account_id = session.scalar(
         select(accounts.c.id).where(accounts.c.email == email.strip().lower())
     )
@@ -59,4 +60,5 @@ def unlink(
     if not partner_links.unlink(session, account_id, provider):
         raise AdminError(f"{email!r} has no link to {provider}.")
     sessions.revoke_all(session, account_id, now, "partner_unlinked", outbox=outbox)
+    sign_in_methods.announce(session, outbox, account_id, now)
     return {"email": email.strip().lower(), "provider": provider, "unlinked": True}

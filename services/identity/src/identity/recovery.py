@@ -14,7 +14,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
-from identity import sessions
+from identity import sessions, sign_in_methods
 from identity.domain import PasswordPolicy, ResetTokenInvalid
 from identity.passwords import Passwords, broken_rules
 from identity.store import accounts, changed_rows, reset_tokens
@@ -125,6 +125,8 @@ def reset(
     )
     forgive(session, throttle_key(account.email))
     change_password(session, outbox, account, hashed, "reset", now)
+    if account.password_hash is None:  # a partner's account: a password is a new way in
+        sign_in_methods.announce(session, outbox, account.id, now)
 
 
 def change_password(

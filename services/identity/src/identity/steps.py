@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
 from contracts.events.schemas import LANGUAGES
-from identity import challenges
+from identity import challenges, sign_in_methods
 from identity.challenges import OneTimeCodes
 from identity.domain import (
     ActivationCodeInvalid,
@@ -133,8 +133,9 @@ def complete(
     now: datetime,
 ) -> None:
     """Active from now on: every code of the account stops working, and AccountActivated
-    tells the invitations and exams services which invitation it came through. Two-factor
-    by email is on, unless a sign-in partner stands in for it."""
+    tells the invitations and exams services which invitation it came through, and
+    SignInMethodsChanged how the account signs in. Two-factor by email is on, unless a
+    sign-in partner stands in for it."""
     account = session.execute(select(accounts).where(accounts.c.id == account_id)).one()
     session.execute(
         update(accounts)
@@ -177,3 +178,4 @@ def complete(
             "activated_at": now,
         },
     )
+    sign_in_methods.announce(session, outbox, account_id, now)

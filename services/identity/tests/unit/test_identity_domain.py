@@ -1,5 +1,5 @@
-"""Identity's rules with no I/O: the activation steps' order, the throttle's delays, and
-which refusal answers with which status."""
+"""Identity's rules with no I/O: the activation steps' order, an account's ways in, the
+throttle's delays, and which refusal answers with which status."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from types import SimpleNamespace
 import pytest
 
 from identity.api import ANSWERS
-from identity.domain import STEPS, StepOutOfOrder, TooManyAttempts, require_open, steps_of
+from identity.domain import (
+    STEPS,
+    StepOutOfOrder,
+    TooManyAttempts,
+    require_open,
+    steps_of,
+    ways_in,
+)
 from identity.throttle import delay_after
 
 
@@ -32,6 +39,13 @@ def test_the_steps_are_listed_in_order_with_what_is_done() -> None:
     assert steps_of(account(password_hash="h")) == [
         {"name": step, "done": step == "password"} for step in STEPS
     ]
+
+
+def test_the_ways_in_are_the_password_and_each_partner_sorted() -> None:
+    assert ways_in(True, []) == ["password"]
+    assert ways_in(True, ["microsoft", "google"]) == ["google", "microsoft", "password"]
+    assert ways_in(False, ["google"]) == ["google"]
+    assert ways_in(False, []) == []
 
 
 def test_five_failures_are_free_then_delays_double_up_to_fifteen_minutes() -> None:

@@ -31,7 +31,7 @@ from invitations.batches import accept_roster, find_batch
 from invitations.config import Settings
 from invitations.domain import Candidate, csv_safe
 from invitations.issuing import Issuing, issue_invitations, resend_invitation, revoke_invitation
-from invitations.listing import every_invitation, find_invitation, list_invitations
+from invitations.listing import describe, every_invitation, find_invitation, list_invitations
 from invitations.roster import COLUMNS, read_roster
 from invitations.schemas import (
     BatchAcceptedSchema,
@@ -193,13 +193,16 @@ class InvitationCollection(MethodView):
             }
         )
         context, owner = ctx(), institution()
+
+        def invite(session: Session) -> tuple[str, dict[str, Any]]:
+            (result,) = issue_invitations(
+                session, context.issuing, owner, [candidate], context.clock()
+            )
+            return result.outcome, describe(session, result.invitation)
+
         # the same person invited at the same moment elsewhere: the retry finds that one
-        (result,) = run(
-            lambda s: issue_invitations(s, context.issuing, owner, [candidate], context.clock()),
-            retry_on_conflict=True,
-        )
-        status = 200 if result.outcome == "skipped" else 201
-        return as_json(result.invitation), status
+        outcome, invitation = run(invite, retry_on_conflict=True)
+        return as_json(invitation), 200 if outcome == "skipped" else 201
 
     @require_role(*COORDINATORS)
     @blp.arguments(InvitationQuerySchema, location="query")
@@ -213,7 +216,7 @@ class InvitationCollection(MethodView):
         )
         more = len(rows) > limit  # one row past the page says whether another page exists
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
         return {"items": [as_json(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -268,21 +271,22 @@ class InvitationExport(MethodView):
         owner = institution()
         out = io.StringIO()
         writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # with csv_safe on every cell (OWASP)
-        writer.writerow([*COLUMNS, "status", "email_status", "expires_at", "id"])
+        writer.writerow([*COLUMNS, "status", "email_status", "expires_at", "id", "sign_in_methods"])
 
         def write(session: Session) -> None:
             for r in every_invitation(session, owner, **filters(query)):
                 cells = (
-                    r.email,
-                    r.first_name,
-                    r.last_name,
-                    r.evaluation_ref,
-                    r.evaluation_name,
-                    r.language,
-                    r.status,
-                    r.email_status,
-                    r.expires_at.isoformat() if r.expires_at else "",
-                    r.id,
+                    r["email"],
+                    r["first_name"],
+                    r["last_name"],
+                    r["evaluation_ref"],
+                    r["evaluation_name"],
+                    r["language"],
+                    r["status"],
+                    r["email_status"],
+                    r["expires_at"].isoformat() if r["expires_at"] else "",
+                    r["id"],
+                    " ".join(r["sign_in_methods"]),
                 )
                 writer.writerow([csv_safe(str(v)) for v in cells])
 
@@ -311,8 +315,8 @@ class InvitationResend(MethodView):
         context, owner = ctx(), institution()
         return as_json(
             change(
-                lambda s: resend_invitation(
-                    s, context.issuing, owner, invitation_id, context.clock()
+                lambda s: describe(
+                    s, resend_invitation(s, context.issuing, owner, invitation_id, context.clock())
                 )
             )
         )
@@ -327,8 +331,11 @@ class InvitationRevoke(MethodView):
         context, owner = ctx(), institution()
         return as_json(
             change(
-                lambda s: revoke_invitation(
-                    s, context.issuing.outbox, owner, invitation_id, context.clock()
+                lambda s: describe(
+                    s,
+                    revoke_invitation(
+                        s, context.issuing.outbox, owner, invitation_id, context.clock()
+                    ),
                 )
             )
         )

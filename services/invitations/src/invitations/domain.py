@@ -83,6 +83,12 @@ def status_on_issue(enrolled: bool) -> Status:
     return Status.ENROLLED if enrolled else Status.PENDING
 
 
+def shows_account(status: str) -> bool:
+    """Whether an invitation in ``status`` shows its candidate's account (how it signs in):
+    activated or enrolled, so that one that ended first tells its institution nothing more."""
+    return Status(status) in (Status.ACTIVATED, Status.ENROLLED)
+
+
 @dataclass(frozen=True)
 class Candidate:
     email: str

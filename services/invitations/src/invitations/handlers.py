@@ -8,7 +8,11 @@ from contracts.bus import Handler
 from contracts.bus.outbox import Outbox
 from contracts.events.clock import Clock, utcnow
 from contracts.events.envelope import Event
-from invitations.outcomes import record_account_activated, record_email_outcome
+from invitations.outcomes import (
+    record_account_activated,
+    record_email_outcome,
+    record_sign_in_methods,
+)
 
 
 def handlers(outbox: Outbox, clock: Clock = utcnow) -> dict[str, Handler]:
@@ -20,6 +24,7 @@ def handlers(outbox: Outbox, clock: Clock = utcnow) -> dict[str, Handler]:
 
     return {
         "AccountActivated": account_activated,
+        "SignInMethodsChanged": record_sign_in_methods,
         "EmailDelivered": email_outcome,
         "EmailFailed": email_outcome,
     }

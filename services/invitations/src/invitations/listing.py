@@ -1,9 +1,10 @@
-"""What a coordinator reads: one invitation, a page of them, all of them for an export."""
+"""What a coordinator reads: one invitation, a page of them, all of them for an export; each
+with how its candidate signs in once the candidate has an account."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,19 +12,39 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from invitations import store
-from invitations.domain import InvitationNotFound, normalise_email
+from invitations.domain import InvitationNotFound, normalise_email, shows_account
 
 #: rows read at a time for an export
 EXPORT_CHUNK = 1000
 
 
+def described(
+    session: Session, rows: Sequence[Row[Any] | Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The invitations as a coordinator reads them: each with ``sign_in_methods``, how its
+    candidate signs in, empty until the candidate has an account."""
+    shown = [dict(row._mapping) if isinstance(row, Row) else dict(row) for row in rows]
+    emails = {row["email"] for row in shown if shows_account(row["status"])}
+    methods = store.sign_in_methods_of(session, emails) if emails else {}
+    for row in shown:
+        row["sign_in_methods"] = (
+            methods.get(row["email"], []) if shows_account(row["status"]) else []
+        )
+    return shown
+
+
+def describe(session: Session, row: Row[Any] | Mapping[str, Any]) -> dict[str, Any]:
+    (shown,) = described(session, [row])
+    return shown
+
+
 def find_invitation(
     session: Session, institution_id: uuid.UUID, invitation_id: uuid.UUID
-) -> Row[Any]:
+) -> dict[str, Any]:
     row = store.find_invitation(session, institution_id, invitation_id)
     if row is None:
         raise InvitationNotFound()
-    return row
+    return describe(session, row)
 
 
 def list_invitations(
@@ -35,9 +56,9 @@ def list_invitations(
     email: str | None = None,
     after: tuple[datetime, uuid.UUID] | None = None,
     limit: int = 50,
-) -> list[Row[Any]]:
+) -> list[dict[str, Any]]:
     """Newest first; ``after`` is the (created_at, id) of the last row already seen."""
-    return store.page_of_invitations(
+    rows = store.page_of_invitations(
         session,
         institution_id,
         status=status,
@@ -46,6 +67,7 @@ def list_invitations(
         after=after,
         limit=limit,
     )
+    return described(session, rows)
 
 
 def every_invitation(
@@ -55,7 +77,7 @@ def every_invitation(
     status: str | None = None,
     evaluation: str | None = None,
     email: str | None = None,
-) -> Iterator[Row[Any]]:
+) -> Iterator[dict[str, Any]]:
     """All the matching invitations, newest first, read a chunk at a time."""
     after = None
     while True:
@@ -71,4 +93,4 @@ def every_invitation(
         yield from rows
         if len(rows) < EXPORT_CHUNK:
             return
-        after = (rows[-1].created_at, rows[-1].id)
+        after = (rows[-1]["created_at"], rows[-1]["id"])

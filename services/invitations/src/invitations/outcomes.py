@@ -1,5 +1,5 @@
-"""What happens to invitations elsewhere on the platform: an account is activated, an
-invitation email is delivered or fails."""
+"""What happens to invitations elsewhere on the platform: an account is activated, or
+changes how it signs in; an invitation email is delivered or fails."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def record_account_activated(session: Session, outbox: Outbox, event: Event, now
             last_event_id=notice.id,
             updated_at=now,
         )
+
+
+def record_sign_in_methods(session: Session, event: Event) -> None:
+    """SignInMethodsChanged: how the account signs in, unless a later change came first; kept
+    whether or not its AccountActivated has come yet."""
+    data = event.data
+    store.record_sign_in_methods(session, data["account_id"], data["methods"], data["changed_at"])
 
 
 def record_email_outcome(session: Session, event: Event, now: datetime) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 
 from contracts.events.humantext import HumanText
+from contracts.events.schemas import SIGN_IN_METHODS
 from contracts.runtime.languages import LANGUAGES
 from invitations.domain import EmailStatus, Status
 
@@ -94,6 +95,13 @@ class InvitationSchema(Schema):
     evaluation = fields.Dict()
     email_status = fields.String(metadata={"enum": [s.value for s in EmailStatus]})
     email_error = fields.String(allow_none=True)
+    sign_in_methods = fields.List(
+        fields.String(metadata={"enum": list(SIGN_IN_METHODS)}),
+        metadata={
+            "description": "How the candidate signs in (password, microsoft, google), sorted; "
+            "empty until the candidate has an account."
+        },
+    )
     batch_id = fields.UUID(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

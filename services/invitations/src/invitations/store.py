@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts.bus.tables import inbox_table, outbox_table
@@ -107,6 +108,16 @@ activated_addresses = Table(
     Column("email", String(320), primary_key=True),
     Column("account_id", Uuid, nullable=False),
     Column("activated_at", UtcDateTime(), nullable=False),
+)
+
+#: how each account signs in, projected from SignInMethodsChanged: the latest change by
+#: ``changed_at``, kept even before the account's AccountActivated arrives
+sign_in_methods = Table(
+    "sign_in_methods",
+    metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("methods", String(40), nullable=False),  # sorted, space separated
+    Column("changed_at", UtcDateTime(), nullable=False),
 )
 
 
@@ -249,6 +260,33 @@ def remember_account(
                 email=email, account_id=account_id, activated_at=activated_at
             )
         )
+
+
+def record_sign_in_methods(
+    session: Session, account_id: uuid.UUID, methods: Sequence[str], changed_at: datetime
+) -> None:
+    """How an account signs in as of ``changed_at``, unless a later change is recorded."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    new = dialect.insert(sign_in_methods).values(
+        account_id=account_id, methods=" ".join(methods), changed_at=changed_at
+    )
+    session.execute(
+        new.on_conflict_do_update(
+            index_elements=[sign_in_methods.c.account_id],
+            set_={"methods": new.excluded.methods, "changed_at": new.excluded.changed_at},
+            where=sign_in_methods.c.changed_at <= new.excluded.changed_at,
+        )
+    )
+
+
+def sign_in_methods_of(session: Session, emails: Iterable[str]) -> dict[str, list[str]]:
+    """How the active accounts of these addresses sign in, by address."""
+    rows = session.execute(
+        select(activated_addresses.c.email, sign_in_methods.c.methods)
+        .join(sign_in_methods, sign_in_methods.c.account_id == activated_addresses.c.account_id)
+        .where(activated_addresses.c.email.in_(list(emails)))
+    )
+    return {row.email: row.methods.split() for row in rows}
 
 
 def usable_for_update(session: Session, invitation_id: uuid.UUID) -> Row[Any] | None:
