@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
+from contracts.bus.outbox import Outbox
 from contracts.runtime.refusals import Refusal
-from identity import partner_links, sessions
+from identity import partner_links, sessions, sign_in_methods
 from identity.activation import resume
 from identity.domain import (
     ActivationIncomplete,
@@ -60,6 +61,7 @@ def activate(session: Session, holder: Row[Any], found: PartnerIdentity, now: da
 
 def sign_in(
     session: Session,
+    outbox: Outbox,
     *,
     found: PartnerIdentity,
     terms: Terms,
@@ -78,6 +80,7 @@ def sign_in(
     else:
         account = _by_verified_address(session, found)
         partner_links.link(session, account.id, found, now)
+        sign_in_methods.announce(session, outbox, account.id, now)
     check_lock(session, account.email, now, account.language)
     if account.status != "active":
         token = resume(session, account.id, now)

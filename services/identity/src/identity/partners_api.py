@@ -152,7 +152,12 @@ class SignIn(MethodView):
         opened = settle(
             run(
                 lambda session: partner_signin.sign_in(
-                    session, found=found, terms=ctx.terms, accepted_terms=accepted, now=now
+                    session,
+                    ctx.outbox,
+                    found=found,
+                    terms=ctx.terms,
+                    accepted_terms=accepted,
+                    now=now,
                 )
             )
         )

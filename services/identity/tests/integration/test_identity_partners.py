@@ -128,6 +128,8 @@ def test_activation_with_a_partner_then_sign_in_with_it(
     account = world.account(address)
     assert (account.status, account.activated_with, account.two_factor) == ("active", name, None)
     (activated,) = world.events("AccountActivated")
+    (ways_in,) = world.events("SignInMethodsChanged")
+    assert ways_in.data["methods"] == [name]
     assert str(activated.data["invitation_id"]) == str(invitation.id)
     assert world.step(token, "terms", world.terms()).status_code == 401  # the token is spent
 
@@ -209,6 +211,8 @@ def test_sign_in_links_an_active_account_by_its_verified_address_then_trusts_the
     owner = oidc_provider.add_user("google", email=address)
     first = partner.sign_in("google", owner)
     assert first.status_code == 201, first.json
+    announced = world.events("SignInMethodsChanged")[-1]
+    assert announced.data["methods"] == ["google", "password"]
     # the link, not the address: it holds when the partner account's address changes...
     oidc_provider.change_email("google", owner.sub, email())
     assert partner.sign_in("google", owner).json["account_id"] == first.json["account_id"]
