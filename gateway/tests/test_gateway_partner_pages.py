@@ -21,12 +21,12 @@ from flask.testing import FlaskClient
 from test_gateway_translations import french_catalog
 from werkzeug.test import TestResponse
 
+from contracts.events.internal import PARTNER_CALLBACK_PATH as CALLBACK_PATH
 from contracts.runtime.auth import TokenVerifier
 from contracts.testing.serving import serving
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.web.partner_pages import PENDING
-from gateway.web.partners import CALLBACK_PATH
 
 ISSUER = "http://127.0.0.1:8000"
 CSRF = "the-token"
@@ -358,7 +358,7 @@ def test_the_pages_with_buttons_keep_their_security_headers(app: Flask) -> None:
 
 
 def test_the_return_address_is_the_one_identity_registers_at_the_partners() -> None:
-    # identity.partner_config.CALLBACK_PATH, as the contract gives it
+    # the address operators register at Microsoft and Google (README): it must not move
     assert CALLBACK_PATH == "/connexion/partenaire/{provider}/retour"
 
 

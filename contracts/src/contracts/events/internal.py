@@ -1,6 +1,7 @@
 """The internal HTTP contracts between identity and the gateway: what identity answers to
 the gateway's sign-in (the emailed code, a refresh) and to its check of an API client's
-credentials. Identity dumps them, the gateway loads them: one definition of each answer."""
+credentials. Identity dumps them, the gateway loads them: one definition of each answer.
+Also the sign-in partners both know by name, and the address they send the browser back to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from datetime import UTC
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 _SOME_TEXT = validate.Length(min=1)
+
+#: the sign-in partners (DESIGN section 9), in the order the pages show them
+PROVIDERS = ("microsoft", "google")
+#: their names, as people know them
+PARTNER_NAMES = {"microsoft": "Microsoft", "google": "Google"}
+#: where a partner sends the browser back, under ``PUBLIC_URL``: identity registers it with
+#: the partner and the gateway serves it
+PARTNER_CALLBACK_PATH = "/connexion/partenaire/{provider}/retour"
 
 
 class SignedInSchema(Schema):

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask_babel import Babel, gettext
 
+from contracts.events.internal import PARTNER_NAMES
 from contracts.runtime.keyfiles import read_secret_file
 from gateway.config import GatewaySettings
 from gateway.identity import IdentityClient
@@ -29,7 +30,7 @@ from gateway.web.pages import (
     wait_message,
 )
 from gateway.web.partner_pages import add_partner_pages
-from gateway.web.partners import PARTNER_NAMES, TurnedOnPartners
+from gateway.web.partners import TurnedOnPartners
 from gateway.web.security import STATIC_PATH, csrf_failed, csrf_token, page_headers
 from gateway.web.signin_pages import add_sign_in_pages
 

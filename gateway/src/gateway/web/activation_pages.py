@@ -11,10 +11,10 @@ from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from contracts.events.internal import PARTNER_NAMES, PROVIDERS
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
 from gateway.web.pages import LANGUAGE_NAMES, api, cooldown_left, render
-from gateway.web.partners import PARTNER_NAMES, PROVIDERS
 from gateway.web.signin_pages import PageResult, refusal
 
 #: identity's step names and the page of each; a sign-in partner stands in for the password

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext
 
+from contracts.events.internal import PARTNER_CALLBACK_PATH, PARTNER_NAMES, PROVIDERS
 from gateway.ratelimit import RateLimits
 from gateway.web.activation_pages import (
     current_activation,
@@ -20,7 +21,6 @@ from gateway.web.activation_pages import (
 )
 from gateway.web.backend import UNAVAILABLE, Answer
 from gateway.web.pages import api, current_language, keep_tokens, render, web
-from gateway.web.partners import CALLBACK_PATH, PARTNER_NAMES, PROVIDERS
 from gateway.web.signin_pages import PageResult, refusal, sign_in_page, terms_changed
 
 #: the session key of the attempt waiting for the partner's answer (one at a time)
@@ -176,7 +176,7 @@ def add_partner_pages(blp: Blueprint, limits: RateLimits) -> None:
         session[PENDING] = attempt  # an earlier attempt, if any, no longer counts
         return redirect(answer.body["authorization_url"], 303)
 
-    @blp.get(CALLBACK_PATH.replace("{provider}", "<provider>"))
+    @blp.get(PARTNER_CALLBACK_PATH.replace("{provider}", "<provider>"))
     def partner_return(provider: str) -> PageResult:
         # first of all: whatever follows, this attempt cannot be answered twice
         attempt = session.pop(PENDING, None)

@@ -7,13 +7,9 @@ import re
 import time
 from collections.abc import Callable
 
+from contracts.events.internal import PROVIDERS
 from gateway.web.backend import Answer
 
-#: every partner the platform knows, in the order the pages show them
-PROVIDERS = ("microsoft", "google")
-PARTNER_NAMES = {"microsoft": "Microsoft", "google": "Google"}
-#: identity registers this address at the partners (the contract's CALLBACK_PATH)
-CALLBACK_PATH = "/connexion/partenaire/{provider}/retour"
 #: how long the list identity gave is shown as it is
 FRESH_SECONDS = 60.0
 #: identity could not say: no button until then, rather than a call on every page view

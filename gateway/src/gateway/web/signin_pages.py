@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from contracts.events.internal import PARTNER_NAMES
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
 from gateway.web.pages import (
@@ -21,7 +22,6 @@ from gateway.web.pages import (
     wait_message,
     web,
 )
-from gateway.web.partners import PARTNER_NAMES
 
 PageResult = Response | tuple[str, int]
 

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
 from contracts.events.clock import utcnow
+from contracts.events.internal import PROVIDERS
 from contracts.runtime.database import make_engine, make_sessions
 from contracts.runtime.migrations import upgrade
 from identity import clients, partner_admin, store
 from identity.config import Settings
-from identity.partner_config import PROVIDERS
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.bus.outbox import Outbox
 from contracts.events.clock import Clock
+from contracts.events.internal import PARTNER_NAMES
 from contracts.runtime.errors import ApiError
 from contracts.runtime.languages import request_language
 from contracts.runtime.refusals import Refusal
@@ -182,8 +183,6 @@ ANSWERS: dict[type[Refusal], tuple[int, str]] = {
 
 UNREACHABLE = N_("{partner} cannot be reached right now. Try again in a few moments.")
 
-#: the partners' names, as people know them
-PARTNER_NAMES = {"microsoft": "Microsoft", "google": "Google"}
 
 #: the words of each password rule, shown for each rule a new password breaks
 RULE_WORDS = {

@@ -11,10 +11,10 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
+from contracts.events.internal import PROVIDERS
 from identity import partner_links, sessions, sign_in_methods
 from identity.clients import AdminError, find_institution
 from identity.domain import Offer
-from identity.partner_config import PROVIDERS
 from identity.store import accounts, institutions
 
 #: a directory (tenant) id as Microsoft gives it: a GUID

@@ -9,19 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from contracts.events.internal import PARTNER_CALLBACK_PATH, PROVIDERS
 from contracts.runtime.settings import ConfigurationError
-
-#: every partner the platform knows, in the order the pages show them
-PROVIDERS = ("microsoft", "google")
 
 DEFAULT_ISSUERS = {
     "microsoft": "https://login.microsoftonline.com/common/v2.0",
     "google": "https://accounts.google.com",
 }
-
-#: where the partner sends the browser back, under ``PUBLIC_URL``: the address an operator
-#: registers at Microsoft and at Google
-CALLBACK_PATH = "/connexion/partenaire/{provider}/retour"
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -34,7 +28,7 @@ class Partner:
     client_secret: str = ""
 
     def redirect_uri(self, public_url: str) -> str:
-        return public_url.rstrip("/") + CALLBACK_PATH.format(provider=self.provider)
+        return public_url.rstrip("/") + PARTNER_CALLBACK_PATH.format(provider=self.provider)
 
 
 def read_partners(env: Mapping[str, str]) -> dict[str, Partner]:

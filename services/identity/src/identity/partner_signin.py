@@ -12,6 +12,7 @@ from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
+from contracts.events.internal import PROVIDERS
 from contracts.runtime.refusals import Refusal
 from identity import partner_links, sessions, sign_in_methods
 from identity.activation import resume
@@ -30,7 +31,6 @@ from identity.domain import (
     steps_of,
     verified_address,
 )
-from identity.partner_config import PROVIDERS
 from identity.signin import find_account
 from identity.steps import record_acceptance
 from identity.store import account_by_id, accounts

@@ -13,18 +13,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from contracts.events.internal import SignedInSchema
+from contracts.events.internal import PARTNER_NAMES, PROVIDERS, SignedInSchema
 from contracts.runtime.auth import require_role
 from contracts.runtime.errors import ApiError
 from contracts.runtime.languages import request_language
 from identity import partner_signin
 from identity.activation import account_for_token
 from identity.activation_api import ActivationSchema, activation_view
-from identity.api import PARTNER_NAMES, UNREACHABLE, answering, catalog, context, run, settle
+from identity.api import UNREACHABLE, answering, catalog, context, run, settle
 from identity.domain import PartnerUnavailable
 from identity.internal_api import signed_in
 from identity.oidc import PartnerUnreachable
-from identity.partner_config import PROVIDERS
 from identity.store import account_by_id
 
 #: seconds to wait before trying an unreachable partner again
