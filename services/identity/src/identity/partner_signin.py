@@ -15,24 +15,18 @@ from contracts.bus.outbox import Outbox
 from contracts.events.internal import PROVIDERS
 from contracts.runtime.refusals import Refusal
 from identity import partner_links, sessions, sign_in_methods
-from identity.activation import resume
 from identity.domain import (
-    ActivationIncomplete,
-    ActivationUnavailable,
     Offer,
     PartnerAddressUnverified,
     PartnerIdentity,
     PartnerNoAccount,
-    TermsOutdated,
     address_counts,
     check_same_address,
     offering,
     require_open,
-    steps_of,
     verified_address,
 )
-from identity.signin import find_account
-from identity.steps import record_acceptance
+from identity.signin import find_account, ready_to_sign_in
 from identity.store import account_by_id, accounts
 from identity.terms import Terms
 from identity.throttle import check_lock, forgive, throttle_key
@@ -82,18 +76,9 @@ def sign_in(
         partner_links.link(session, account.id, found, now)
         sign_in_methods.announce(session, outbox, account.id, now)
     check_lock(session, account.email, now, account.language)
-    if account.status != "active":
-        token = resume(session, account.id, now)
-        if token is None:
-            return ActivationUnavailable(account_language=account.language)
-        return ActivationIncomplete(
-            steps=steps_of(account), activation_token=token, account_language=account.language
-        )
-    if not terms.accepted_by(account.terms_version, account.privacy_version):
-        offered = accepted_terms or {}
-        if not terms.accepted_by(offered.get("terms_version"), offered.get("privacy_version")):
-            return TermsOutdated(**terms.as_dict(), account_language=account.language)
-        record_acceptance(session, account.id, terms, now)
+    not_ready = ready_to_sign_in(session, terms, account, accepted_terms, now)
+    if not_ready is not None:
+        return not_ready
     # as strong a proof as a complete sign-in with a password and an emailed code
     forgive(session, throttle_key(account.email))
     return sessions.open_session(session, account.id, AMR, now)

@@ -83,18 +83,9 @@ def open_challenge(
             .values(password_hash=passwords.hash(password))
         )
     language = account.language
-    if account.status != "active":
-        token = resume(session, account.id, now)
-        if token is None:
-            return ActivationUnavailable(account_language=language)
-        return ActivationIncomplete(
-            steps=steps_of(account), activation_token=token, account_language=language
-        )
-    if not terms.accepted_by(account.terms_version, account.privacy_version):
-        offered = accepted_terms or {}
-        if not terms.accepted_by(offered.get("terms_version"), offered.get("privacy_version")):
-            return TermsOutdated(**terms.as_dict(), account_language=language)
-        record_acceptance(session, account.id, terms, now)
+    not_ready = ready_to_sign_in(session, terms, account, accepted_terms, now)
+    if not_ready is not None:
+        return not_ready
     issued = challenges.issue(
         session,
         codes,
@@ -108,6 +99,33 @@ def open_challenge(
         latest = challenges.latest_open(session, account.id, "sign_in", now)
         return latest or ResendTooSoon(retry_after=issued.retry_after, account_language=language)
     return issued
+
+
+def ready_to_sign_in(
+    session: Session,
+    terms: Terms,
+    account: Row[Any],
+    accepted_terms: dict[str, str] | None,
+    now: datetime,
+) -> Refusal | None:
+    """What stops a proven account from opening a session, whatever proved it: an activation
+    left half done (resumed: the refusal carries a token for it), or terms changed since it
+    accepted them (accepted now when this sign-in offers the versions in force). Returned,
+    not raised: the resumed activation's token must be committed."""
+    language = account.language
+    if account.status != "active":
+        token = resume(session, account.id, now)
+        if token is None:
+            return ActivationUnavailable(account_language=language)
+        return ActivationIncomplete(
+            steps=steps_of(account), activation_token=token, account_language=language
+        )
+    if not terms.accepted_by(account.terms_version, account.privacy_version):
+        offered = accepted_terms or {}
+        if not terms.accepted_by(offered.get("terms_version"), offered.get("privacy_version")):
+            return TermsOutdated(**terms.as_dict(), account_language=language)
+        record_acceptance(session, account.id, terms, now)
+    return None
 
 
 def resend(
