@@ -48,11 +48,6 @@ def require_open(account: Any, step: str) -> None:
         raise StepOutOfOrder(missing=missing, account_language=account.language)
 
 
-def is_complete(account: Any) -> bool:
-    """Every step of the account's way through the activation is done."""
-    return set(steps_for(account)) <= done_steps(account)
-
-
 def ways_in(has_password: bool, partners: Iterable[str]) -> list[str]:
     """How an account signs in, as SignInMethodsChanged carries it: its password, if it
     has one, and each partner it is linked to; sorted."""

@@ -102,8 +102,9 @@ class Partners:
     def authorization(self, provider: str, login_hint: str | None = None) -> Authorization:
         partner = self._partner(provider)
         found = self._discovery(partner)
-        verifier = WebApplicationClient(partner.client_id).create_code_verifier(64)
-        challenge = WebApplicationClient(partner.client_id).create_code_challenge(verifier, "S256")
+        client = WebApplicationClient(partner.client_id)
+        verifier = client.create_code_verifier(64)
+        challenge = client.create_code_challenge(verifier, "S256")
         nonce = secrets.token_urlsafe(32)
         extra = {"login_hint": login_hint} if login_hint else {}
         oauth = OAuth2Session(

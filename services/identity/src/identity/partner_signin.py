@@ -61,10 +61,11 @@ def sign_in(
     terms: Terms,
     accepted_terms: dict[str, str] | None,
     now: datetime,
-) -> sessions.Opened | Refusal:
+) -> tuple[sessions.Opened, str | None] | Refusal:
     """A session for the account linked to ``found``, or for the active account with its
-    verified address whose institution offers the partner (linked from then on). Refusals
-    after a write are returned, to be answered once it is committed."""
+    verified address whose institution offers the partner (linked from then on), and the
+    account's language. Refusals after a write are returned, to be answered once it is
+    committed."""
     account_id = partner_links.linked_account(session, found)
     if account_id is not None:
         account = account_by_id(session, account_id)
@@ -81,7 +82,7 @@ def sign_in(
         return not_ready
     # as strong a proof as a complete sign-in with a password and an emailed code
     forgive(session, throttle_key(account.email))
-    return sessions.open_session(session, account.id, AMR, now)
+    return sessions.open_session(session, account.id, AMR, now), account.language
 
 
 def _by_verified_address(session: Session, found: PartnerIdentity) -> Row[Any]:

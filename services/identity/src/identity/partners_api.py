@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from contracts.events.internal import PARTNER_NAMES, PROVIDERS, SignedInSchema
+from contracts.events.internal import PARTNER_NAMES, SignedInSchema
 from contracts.runtime.auth import require_role
 from contracts.runtime.errors import ApiError
 from contracts.runtime.languages import request_language
@@ -21,10 +21,9 @@ from identity import partner_signin
 from identity.activation import account_for_token
 from identity.activation_api import ActivationSchema, activation_view
 from identity.api import UNREACHABLE, answering, catalog, context, run, settle
-from identity.domain import PartnerUnavailable
+from identity.domain import PartnerIdentity
 from identity.internal_api import signed_in
 from identity.oidc import PartnerUnreachable
-from identity.store import account_by_id
 
 #: seconds to wait before trying an unreachable partner again
 RETRY_AFTER = 30
@@ -84,13 +83,6 @@ def reaching(provider: str) -> Iterator[None]:
         raise error from None
 
 
-def _known(provider: str) -> str:
-    if provider not in PROVIDERS:
-        with answering():
-            raise PartnerUnavailable(provider=provider)
-    return provider
-
-
 @blp.route("")
 class TurnedOn(MethodView):
     @require_role("gateway")
@@ -111,7 +103,7 @@ class Authorize(MethodView):
     def post(self, body: dict[str, Any], provider: str) -> dict[str, Any]:
         """Where to send the browser, with what its session keeps for the callback."""
         with reaching(provider):
-            made = context().partners.authorization(_known(provider), body["login_hint"])
+            made = context().partners.authorization(provider, body["login_hint"])
         return {
             "authorization_url": made.url,
             "state": made.state,
@@ -120,10 +112,11 @@ class Authorize(MethodView):
         }
 
 
-def _identified(provider: str, body: dict[str, Any]) -> Any:
+def _identified(provider: str, body: dict[str, Any]) -> PartnerIdentity:
+    """Who the partner says signed in; a provider not turned on (or unknown) is refused."""
     with reaching(provider):
         return context().partners.identify(
-            _known(provider),
+            provider,
             code=body["code"],
             code_verifier=body["code_verifier"],
             nonce=body["nonce"],
@@ -148,7 +141,7 @@ class SignIn(MethodView):
         accepted: dict[str, str] = {
             k: body[k] for k in ("terms_version", "privacy_version") if k in body
         }
-        opened = settle(
+        opened, account_language = settle(
             run(
                 lambda session: partner_signin.sign_in(
                     session,
@@ -160,8 +153,7 @@ class SignIn(MethodView):
                 )
             )
         )
-        account = run(lambda session: account_by_id(session, opened.account_id))
-        return signed_in(opened, request_language(account.language if account else None))
+        return signed_in(opened, request_language(account_language))
 
 
 @blp.route("/<provider>/activation")

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, case, delete, null, select, update
 from sqlalchemy.orm import Session
 
 from contracts.bus.outbox import Outbox
@@ -136,13 +136,12 @@ def complete(
     tells the invitations and exams services which invitation it came through, and
     SignInMethodsChanged how the account signs in. Two-factor by email is on, unless a
     sign-in partner stands in for it."""
-    account = session.execute(select(accounts).where(accounts.c.id == account_id)).one()
     session.execute(
         update(accounts)
         .where(accounts.c.id == account_id)
         .values(
             status="active",
-            two_factor=None if account.activated_with else "email",
+            two_factor=case((accounts.c.activated_with.is_(None), "email"), else_=null()),
             activated_at=now,
         )
     )
