@@ -8,7 +8,7 @@ import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import gettext
 
 from contracts.events.internal import PARTNER_CALLBACK_PATH, PARTNER_NAMES, PROVIDERS
@@ -20,8 +20,15 @@ from gateway.web.activation_pages import (
     restart_activation,
 )
 from gateway.web.backend import UNAVAILABLE, Answer
-from gateway.web.pages import api, current_language, keep_tokens, render, web
-from gateway.web.signin_pages import PageResult, refusal, sign_in_page, terms_changed
+from gateway.web.pages import current_language, render, web
+from gateway.web.signin_pages import (
+    PageResult,
+    refusal,
+    resumed_activation,
+    sign_in_page,
+    signed_in,
+    terms_changed,
+)
 
 #: the session key of the attempt waiting for the partner's answer (one at a time)
 PENDING = "partner_attempt"
@@ -106,15 +113,10 @@ def _signed_in(provider: str, attempt: dict[str, Any], proof: dict[str, str]) ->
     body = {**proof, **(attempt.get("terms") or {})}
     issued = web().backend.partner_sign_in(provider, body, current_language())
     if not isinstance(issued, Answer):
-        keep_tokens(issued)
-        me = api("identity", "GET", "/api/v1/me", bearer=issued.access_token)
-        if me.ok and me.body.get("language"):
-            session["lang"] = me.body["language"]
-        return redirect(url_for("web.dashboard"))
-    if issued.error == "activation_incomplete" and issued.body.get("activation_token"):
-        session["activation"] = issued.body["activation_token"]
-        flash(gettext("Your account is not activated yet. Finish the steps below."))
-        return redirect(url_for("web.activation_next"))
+        return signed_in(issued)
+    resumed = resumed_activation(issued)
+    if resumed is not None:
+        return resumed
     if issued.error == "terms_outdated":
         return sign_in_page(
             409, errors=[terms_changed()], terms=issued.body, here=url_for("web.sign_in")

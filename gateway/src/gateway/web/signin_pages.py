@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from contracts.events.internal import PARTNER_NAMES
 from gateway.ratelimit import RateLimits
+from gateway.sessions import IssuedTokens
 from gateway.web.backend import Answer
 from gateway.web.pages import (
     access_token,
@@ -60,6 +61,25 @@ def terms_changed() -> dict[str, Any]:
             "The Terms of Use or the Privacy Policy have changed. Read and accept them to continue."
         ),
     }
+
+
+def signed_in(issued: IssuedTokens) -> Response:
+    """Whatever proved who it is (an emailed code, a sign-in partner): the tokens kept, the
+    pages in the account's language, the dashboard."""
+    keep_tokens(issued)
+    me = api("identity", "GET", "/api/v1/me", bearer=issued.access_token)
+    if me.ok and me.body.get("language"):
+        session["lang"] = me.body["language"]
+    return redirect(url_for("web.dashboard"))
+
+
+def resumed_activation(answer: Answer) -> Response | None:
+    """A proven account whose activation was left half done: on to its next step."""
+    if answer.error == "activation_incomplete" and answer.body.get("activation_token"):
+        session["activation"] = answer.body["activation_token"]
+        flash(gettext("Your account is not activated yet. Finish the steps below."))
+        return redirect(url_for("web.activation_next"))
+    return None
 
 
 def sign_in_page(
@@ -120,10 +140,9 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
                         "sent_at": time.time(),
                     }
                     return redirect(url_for("web.sign_in_code"))
-                if answer.error == "activation_incomplete" and answer.body.get("activation_token"):
-                    session["activation"] = answer.body["activation_token"]
-                    flash(gettext("Your account is not activated yet. Finish the steps below."))
-                    return redirect(url_for("web.activation_next"))
+                resumed = resumed_activation(answer)
+                if resumed is not None:
+                    return resumed
                 if answer.error == "terms_outdated":
                     terms = answer.body
                     errors.append(terms_changed())
@@ -147,12 +166,8 @@ def add_sign_in_pages(blp: Blueprint, limits: RateLimits) -> None:
             else:
                 issued = web().backend.open_session(str(challenge["id"]), code)
                 if not isinstance(issued, Answer):
-                    keep_tokens(issued)
                     session.pop("challenge", None)
-                    me = api("identity", "GET", "/api/v1/me", bearer=issued.access_token)
-                    if me.ok and me.body.get("language"):
-                        session["lang"] = me.body["language"]
-                    return redirect(url_for("web.dashboard"))
+                    return signed_in(issued)
                 errors.append(refusal(issued, "code"))
         return render(
             "sign_in_code.html",
