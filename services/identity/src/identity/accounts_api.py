@@ -44,7 +44,14 @@ class ResendSchema(Schema):
 
 
 class ForgotSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=320))
+    # blank once trimmed is no address at all (the event carries the trimmed one)
+    email = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=320),
+            validate.Predicate("strip", error="Enter an email address."),
+        ],
+    )
 
 
 class ResetSchema(Schema):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from identity_testkit import (
     NEW_PASSWORD,
     PASSWORD,
@@ -174,3 +175,10 @@ def test_one_link_a_minute_and_a_used_link_kills_the_others(world: IdentityWorld
     assert second != first
     assert _reset(world, second, NEW_PASSWORD).status_code == 200
     _invalid_link(_reset(world, first, "Another-Horse-7-Saddle"))
+
+
+@pytest.mark.parametrize("blank", [" ", "\r", "\t\n"])
+def test_forgot_refuses_an_address_that_is_only_blanks(world: IdentityWorld, blank: str) -> None:
+    answer = world.client.post("/api/v1/password/forgot", json={"email": blank})
+    assert (answer.status_code, answer.json["error"]) == (422, "validation_error")
+    assert world.events("PasswordResetAsked") == []
