@@ -46,10 +46,7 @@ def running(
     path: Path = tmp_path_factory.mktemp("platform")
     # the partner sends the browser back to PUBLIC_URL: here, the test's gateway
     env = {**oidc_provider.env(), "PUBLIC_URL": "{gateway}"}
-    with pytest.MonkeyPatch.context() as patch:
-        # the test provider speaks plain HTTP on loopback, which oauthlib allows only so
-        patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-        yield from platform(path, amqp_url, postgres_server_url, env=env)
+    yield from platform(path, amqp_url, postgres_server_url, env=env)
 
 
 @pytest.fixture

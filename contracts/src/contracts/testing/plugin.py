@@ -78,12 +78,15 @@ def postgres_server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def oidc_provider(request: pytest.FixtureRequest) -> Iterator[OidcProvider]:
-    """The OpenID Connect stand-ins for Google and Microsoft (``contracts.testing.oidc``)."""
+    """The OpenID Connect stand-ins for Google and Microsoft (``contracts.testing.oidc``).
+    They speak plain HTTP on loopback, which oauthlib allows only with
+    ``OAUTHLIB_INSECURE_TRANSPORT``: set while they run."""
     root = request.config.rootpath
     why = unavailable(root)
     if why:
         _missing(f"The OIDC provider ({why})", REMEDY)
-    with OidcProvider(root) as provider:
+    with pytest.MonkeyPatch.context() as patch, OidcProvider(root) as provider:
+        patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
         yield provider
 
 

@@ -20,20 +20,12 @@ from identity.domain import Offer
 from identity.partner_links import set_offer
 from identity.store import institutions, partner_links
 
-pytestmark = pytest.mark.usefixtures("insecure_loopback")
-
 GATEWAY = "http://127.0.0.1:8000"
 
 
 @pytest.fixture
-def insecure_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the test provider speaks plain HTTP on loopback, which oauthlib allows only so
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-@pytest.fixture
 def world(
-    database_url: str, tmp_path: Path, oidc_provider: OidcProvider, insecure_loopback: None
+    database_url: str, tmp_path: Path, oidc_provider: OidcProvider
 ) -> Iterator[IdentityWorld]:
     # the provider lets loopback addresses only be redirect URIs
     env = {**oidc_provider.env(), "PUBLIC_URL": GATEWAY}
