@@ -357,6 +357,16 @@ def test_the_pages_with_buttons_keep_their_security_headers(app: Flask) -> None:
     assert " style=" not in answer.text and "<style" not in answer.text
 
 
+def test_a_page_without_partner_buttons_neither_allows_nor_asks_for_the_partners(
+    app: Flask, identity: FakeIdentity
+) -> None:
+    answer = browser(app).get("/connexion/mot-de-passe-oublie")
+    assert answer.status_code == 200
+    policy = answer.headers["Content-Security-Policy"]
+    assert "form-action 'self';" in policy
+    assert [c for c in identity.calls if c.path == "/internal/v1/partners"] == []
+
+
 def test_the_return_address_is_the_one_identity_registers_at_the_partners() -> None:
     # the address operators register at Microsoft and Google (README): it must not move
     assert CALLBACK_PATH == "/connexion/partenaire/{provider}/retour"

@@ -26,6 +26,7 @@ from gateway.web.pages import (
     RefreshUnavailable,
     Web,
     current_language,
+    partner_form_origins,
     render,
     wait_message,
 )
@@ -126,7 +127,7 @@ def install_web(
     blp.before_request(_refuse_forged_forms)
     blp.register_error_handler(RefreshUnavailable, refresh_unavailable)
     blp.after_request(
-        lambda response: page_headers(response, https=https, form_origins=partners.origins())
+        lambda response: page_headers(response, https=https, form_origins=partner_form_origins())
     )
     # a global, not a context value: imported macros see globals only
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from contracts.events.internal import PARTNER_NAMES, PROVIDERS
 from gateway.ratelimit import RateLimits
 from gateway.web.backend import Answer
-from gateway.web.pages import LANGUAGE_NAMES, api, cooldown_left, render
+from gateway.web.pages import LANGUAGE_NAMES, api, cooldown_left, render, show_partner_buttons
 from gateway.web.signin_pages import PageResult, refusal
 
 #: identity's step names and the page of each; a sign-in partner stands in for the password
@@ -125,6 +125,8 @@ def first_step_page(
     """The password page, which offers the institution's sign-in partners instead."""
     errors = errors or []
     partners = [p for p in PROVIDERS if p in (status.body.get("partners") or [])]
+    if partners:
+        show_partner_buttons()
     return _page(
         status,
         "partner" if _first_step(status) == "partner" else "password",

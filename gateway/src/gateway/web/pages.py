@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template, session
+from flask import current_app, g, render_template, session
 from flask_babel import ngettext
 
 from contracts.runtime.languages import LANGUAGES, request_language
@@ -42,6 +42,18 @@ class Web:
 def web() -> Web:
     context: Web = current_app.extensions[EXTENSION]
     return context
+
+
+def show_partner_buttons() -> None:
+    """The page about to be rendered has partner buttons: its CSP form-action must let their
+    forms reach the partners' sign-in pages. Only such a page asks for the partners' origins,
+    so no other page (an exam's autosave among them) waits on identity for them."""
+    g.partner_form_origins = web().partners.origins()
+
+
+def partner_form_origins() -> tuple[str, ...]:
+    origins: tuple[str, ...] = g.get("partner_form_origins", ())
+    return origins
 
 
 def current_language() -> str:

@@ -20,6 +20,7 @@ from gateway.web.pages import (
     cooldown_left,
     keep_tokens,
     render,
+    show_partner_buttons,
     wait_message,
     web,
 )
@@ -93,6 +94,9 @@ def sign_in_page(
     """The sign-in page, with a button for each partner the operator turned on."""
     activated = request.args.get("activated") == "1"
     partner = session.get("activated_with") if activated else None
+    partners = web().partners.current()
+    if partners:
+        show_partner_buttons()
     return render(
         "sign_in.html",
         gettext("Sign in"),
@@ -102,7 +106,7 @@ def sign_in_page(
         terms=terms,
         activated=activated,
         activated_with=PARTNER_NAMES.get(str(partner)),
-        partners=web().partners.current(),
+        partners=partners,
         here=here,
     )
 
