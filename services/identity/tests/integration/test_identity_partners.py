@@ -318,3 +318,21 @@ def test_a_partner_turned_off_or_unreachable_is_said_so(
         "/internal/v1/partners/facebook/authorization", json={}, headers=world.gateway()
     )
     assert unknown.status_code == 404
+
+
+def test_new_terms_are_asked_at_a_partners_sign_in_too(
+    world: IdentityWorld, oidc_provider: OidcProvider
+) -> None:
+    address = email()
+    invitation = world.invite(address)
+    offer(world, invitation, "google")
+    world.activate(invitation)
+    user = oidc_provider.add_user("google", email=address)
+    republished = Partner(world.again(TERMS_VERSION="2027-01-01"), oidc_provider)
+    asked = republished.sign_in("google", user)
+    assert (asked.status_code, asked.json["error"]) == (409, "terms_outdated")
+    assert asked.json["terms_version"] == "2027-01-01"
+    current = {"terms_version": "2027-01-01", "privacy_version": asked.json["privacy_version"]}
+    accepted = republished.sign_in("google", user, **current)
+    assert accepted.status_code == 201, accepted.json
+    assert world.account(address).terms_version == "2027-01-01"
