@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.settings import ConfigurationError
+from contracts.testing.serving import closed_port_url
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.keys import public_jwk
@@ -103,14 +104,6 @@ def start_upstream() -> Iterator[Callable[[], Upstream]]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-def closed_port_url() -> str:
-    """An address where nothing listens (the port was just free)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -4,23 +4,17 @@ headers and the session cookie."""
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 from flask import Flask
 
+from contracts.testing.serving import closed_port_url
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 
 
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
-
-
 def gateway(tmp_path: Path, **environ: str) -> Flask:
-    closed = {f"{name.upper()}_URL": _closed_port_url() for name in SERVICES}
+    closed = {f"{name.upper()}_URL": closed_port_url() for name in SERVICES}
     env = {"NEXAM_VAR_DIR": str(tmp_path / "var"), **closed, **environ}
     return create_app(GatewaySettings.from_env(env))
 

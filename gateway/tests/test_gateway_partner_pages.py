@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from werkzeug.test import TestResponse
 
 from contracts.events.internal import PARTNER_CALLBACK_PATH as CALLBACK_PATH
 from contracts.runtime.auth import TokenVerifier
-from contracts.testing.serving import serving
+from contracts.testing.serving import closed_port_url, serving
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.web.partner_pages import PENDING
@@ -179,12 +178,6 @@ def identity() -> Iterator[FakeIdentity]:
     with serving(fake.app()) as url:
         fake.url = url
         yield fake
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ and in Redis. Identity is a small fake HTTP server on an ephemeral port."""
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from flask import Flask, Response, jsonify, request
 
 from contracts.runtime.auth import Claims, TokenVerifier
 from contracts.runtime.settings import ConfigurationError
-from contracts.testing.serving import serving
+from contracts.testing.serving import closed_port_url, serving
 from gateway import create_app
 from gateway.config import SERVICES, GatewaySettings
 from gateway.keys import load_signing_key
@@ -107,13 +106,6 @@ def identity() -> Iterator[FakeIdentity]:
     with serving(fake.app()) as url:
         fake.url = url
         yield fake
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
