@@ -52,6 +52,21 @@ def email() -> str:
     return f"cand-{uuid.uuid4().hex[:10]}@example.edu"
 
 
+def invited(world: IdentityWorld, *partners: str, tenant: str | None = None) -> Invitation:
+    """A new candidate, invited by an institution that offers ``partners``."""
+    invitation = world.invite(email())
+    offer(world, invitation, *partners, tenant=tenant)
+    return invitation
+
+
+def active_candidate(world: IdentityWorld, *partners: str) -> str:
+    """A new candidate, activated with a password at an institution that offers
+    ``partners``: its address."""
+    invitation = invited(world, *partners)
+    world.activate(invitation)
+    return invitation.email
+
+
 class Partner:
     """The gateway's side of the flow: ask for the authorization, let the provider sign the
     user in, bring the code back with what the browser's session kept."""
@@ -101,9 +116,8 @@ def partner(world: IdentityWorld, oidc_provider: OidcProvider) -> Partner:
 def test_activation_with_a_partner_then_sign_in_with_it(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider, name: str
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "google", "microsoft")
+    invitation = invited(world, "google", "microsoft")
+    address = invitation.email
     token = world.activation_token(invitation)
     view = world.client.get("/api/v1/activation", headers=world.bearer(token)).json
     assert view["partners"] == ["microsoft", "google"]
@@ -135,9 +149,8 @@ def test_activation_with_a_partner_then_sign_in_with_it(
 def test_a_pinned_tenant_vouches_for_the_address_and_keeps_other_tenants_out(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "microsoft", tenant=TENANT_A)
+    invitation = invited(world, "microsoft", tenant=TENANT_A)
+    address = invitation.email
     token = world.activation_token(invitation)
     stranger = oidc_provider.add_user("microsoft", email=address, tenant=TENANT_B, xms_edov=True)
     refused = partner.activate("microsoft", stranger, token)
@@ -164,9 +177,8 @@ def test_activation_refusals(
     error: str,
     status: int,
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, *offered)
+    invitation = invited(world, *offered)
+    address = invitation.email
     user = oidc_provider.add_user("google", **{"email": address, **user_kwargs})
     answer = partner.activate("google", user, world.activation_token(invitation))
     assert (answer.status_code, answer.json["error"]) == (status, error)
@@ -180,9 +192,8 @@ def test_activation_refusals(
 def test_microsoft_without_a_verified_domain_or_a_pinned_tenant_vouches_for_nothing(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "microsoft")
+    invitation = invited(world, "microsoft")
+    address = invitation.email
     user = oidc_provider.add_user("microsoft", email=address, xms_edov=False)
     answer = partner.activate("microsoft", user, world.activation_token(invitation))
     assert (answer.status_code, answer.json["error"]) == (403, "partner_address_unverified")
@@ -191,10 +202,7 @@ def test_microsoft_without_a_verified_domain_or_a_pinned_tenant_vouches_for_noth
 def test_sign_in_links_an_active_account_by_its_verified_address_then_trusts_the_link_only(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "google")
-    world.activate(invitation)
+    address = active_candidate(world, "google")
     # someone who controls a partner account claiming the address, without proof, gets nothing
     attacker = oidc_provider.add_user("google", email=address, email_verified=False)
     refused = partner.sign_in("google", attacker)
@@ -246,10 +254,7 @@ def test_a_pending_account_cannot_sign_in_with_a_partner_by_its_address(
 def test_the_accounts_lock_holds_for_a_partner_too(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "google")
-    world.activate(invitation)
+    address = active_candidate(world, "google")
     for _ in range(6):
         world.sign_in(address, "Wrong-password-1")
     answer = partner.sign_in("google", oidc_provider.add_user("google", email=address))
@@ -262,10 +267,7 @@ def test_the_accounts_lock_holds_for_a_partner_too(
 def test_an_id_token_failing_a_check_is_refused(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider, name: str, what: str
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, name)
-    world.activate(invitation)
+    address = active_candidate(world, name)
     user = oidc_provider.add_user(name, email=address, xms_edov=True)
     oidc_provider.tamper(name, user.sub, what)
     answer = partner.sign_in(name, user)
@@ -276,10 +278,7 @@ def test_an_id_token_failing_a_check_is_refused(
 def test_a_wrong_nonce_or_a_code_used_twice_is_refused(
     world: IdentityWorld, partner: Partner, oidc_provider: OidcProvider
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "google")
-    world.activate(invitation)
+    address = active_candidate(world, "google")
     user = oidc_provider.add_user("google", email=address)
     kept = partner.authorize("google", user)
     wrong = partner.call("google", "sign-in", {**kept, "nonce": "another-browser"})
@@ -323,10 +322,7 @@ def test_a_partner_turned_off_or_unreachable_is_said_so(
 def test_new_terms_are_asked_at_a_partners_sign_in_too(
     world: IdentityWorld, oidc_provider: OidcProvider
 ) -> None:
-    address = email()
-    invitation = world.invite(address)
-    offer(world, invitation, "google")
-    world.activate(invitation)
+    address = active_candidate(world, "google")
     user = oidc_provider.add_user("google", email=address)
     republished = Partner(world.again(TERMS_VERSION="2027-01-01"), oidc_provider)
     asked = republished.sign_in("google", user)
