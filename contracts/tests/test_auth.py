@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, g
 
+from contracts.runtime import background
 from contracts.runtime.app import create_base_app
 from contracts.runtime.auth import InvalidToken, TokenVerifier, require_token
 from contracts.testing.bus import wait_until
@@ -358,6 +359,18 @@ def test_keys_kept_fresh_are_fetched_before_the_first_token(key: SigningKey) -> 
     wait_until(lambda: server.hits >= 1, 10, "the JWKS fetched in the background")
     server.__exit__()  # from now on the gateway cannot answer
     assert verifier.verify(mint(key)).subject == "user-42"
+
+
+def test_a_stopped_refresher_asks_the_gateway_no_more(key: SigningKey) -> None:
+    with JwksServer(key.jwks()) as server:
+        verifier = TokenVerifier(ISSUER, AUDIENCE, jwks_url=server.url, cache_seconds=1)
+        verifier.keep_keys_fresh()
+        wait_until(lambda: server.hits >= 1, 10, "the JWKS fetched in the background")
+        background.stop_all()
+        hits = server.hits
+        time.sleep(1.5)  # longer than the refresher's period: a live one would have asked
+        assert server.hits == hits
+        assert verifier.verify(mint(key)).subject == "user-42"  # the keys fetched stay
 
 
 def test_no_keys_at_all_is_unavailable_not_unauthorised(key: SigningKey) -> None:

@@ -26,6 +26,7 @@ from contracts.bus.connection import BusAddress
 from contracts.bus.topology import Topology
 from contracts.events.codec import encode
 from contracts.events.envelope import Event
+from contracts.runtime import background
 from contracts.runtime.auth import TokenVerifier
 from contracts.runtime.settings import ConfigurationError
 from contracts.testing.bus import wait_until
@@ -213,6 +214,14 @@ def test_a_gateway_that_starts_catches_up_from_identity(
     jwks = app.test_client().get("/.well-known/jwks.json").json
     claims = TokenVerifier(ISSUER, "nexam", jwks=jwks).verify(authorization.split()[1])
     assert claims.roles == ("gateway",)
+
+
+def test_a_stopped_gateway_listens_no_more(make_gateway: Callable[..., Flask]) -> None:
+    """Once the process's background threads are stopped, its listener has left the bus."""
+    app = make_gateway()
+    wait_until(events(app).listening.is_set, 10, "the listener on the bus")
+    background.stop_all()
+    assert not events(app).listening.is_set()
 
 
 def test_identity_away_at_start_is_asked_again(

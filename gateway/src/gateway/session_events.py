@@ -6,7 +6,6 @@ serving, asks identity every few seconds instead and tries the bus again."""
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import threading
@@ -20,6 +19,7 @@ from contracts.bus.connection import BusAddress
 from contracts.bus.process_queue import process_queue
 from contracts.bus.topology import Topology
 from contracts.events.codec import decode
+from contracts.runtime import background
 from gateway.ended_sessions import EndedSessions
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,12 @@ class SessionEvents:
             return
         self._thread = threading.Thread(target=self.run, name="sessions-ended", daemon=True)
         self._thread.start()
-        atexit.register(self.stop)  # so that the filesystem transport's queue goes too
+        background.started(self)  # stopped at exit: the filesystem transport's queue goes too
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, wait: bool = True, timeout: float = 10.0) -> None:
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        background.stopped(self)
+        if wait and self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
     def run(self) -> None:

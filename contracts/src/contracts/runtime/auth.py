@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 import jwt
 from flask import current_app, g, request
 
+from contracts.runtime import background
 from contracts.runtime.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class TokenVerifier:
         self._static = jwt.PyJWKSet.from_dict(jwks) if jwks else None
         self._cache_seconds = cache_seconds
         self._refresher: threading.Thread | None = None
+        self._stop_refreshing = threading.Event()
 
     def keep_keys_fresh(self) -> None:
         """Fetch the JWKS in a background thread now and again before the cache expires, so
@@ -121,10 +123,19 @@ class TokenVerifier:
                 except Exception as exc:  # not there yet, or down: try again soon
                     log.debug("fetching the JWKS failed: %s", exc)
                     delay = min(delay * 2, 30.0)
-                time.sleep(delay)
+                if self._stop_refreshing.wait(delay):
+                    return
 
         self._refresher = threading.Thread(target=refresh, name="jwks-refresh", daemon=True)
         self._refresher.start()
+        background.started(self)
+
+    def stop(self, wait: bool = True) -> None:
+        """The refresher ends (the keys already fetched keep serving)."""
+        self._stop_refreshing.set()
+        background.stopped(self)
+        if wait and self._refresher is not None:
+            self._refresher.join(5)
 
     def _key_for(self, token: str) -> Any:
         try:

@@ -12,6 +12,8 @@ Tiers, selectable with ``-m``: ``unit`` (a service's ``tests/unit/``: no I/O), `
 ``oidc_provider`` (the OpenID Connect stand-ins for Google and Microsoft) needs node and
 ``tests/oidc/node_modules``; without them it is skipped, or fails, likewise.
 
+The background threads of the apps a test module made end with the module.
+
 Also: ``clock`` (a ``TestClock``), ``migrated_database`` (a service's database at its latest
 schema, on SQLite and on PostgreSQL), and ``example_event`` for events."""
 
@@ -25,6 +27,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from contracts.runtime import background
 from contracts.runtime.migrations import upgrade
 from contracts.testing.clock import TestClock
 from contracts.testing.oidc import REMEDY, OidcProvider, unavailable
@@ -146,6 +149,15 @@ def bus_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     if request.param == "filesystem":
         return f"filesystem://{tmp_path}/bus"
     return str(request.getfixturevalue("amqp_url"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def background_threads_end_with_their_module() -> Iterator[None]:
+    """The listeners and refreshers of the apps a test module made are told to end with it
+    (without waiting: each ends within its poll). Left running, every app of every earlier
+    module would keep polling its bus and its gateway while the later tests run."""
+    yield
+    background.stop_all(wait=False)
 
 
 @pytest.fixture
