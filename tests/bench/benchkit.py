@@ -142,3 +142,77 @@ class Processes:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+# --- the platform exactly as `make run` starts it
+
+#: what a newcomer's shell would not have: the benchmark's own servers are the ones named
+_DEPLOYED_ONLY = ("DATABASE_URL", "AMQP_URL", "BUS_URL", "REDIS_URL")
+
+
+def embedded_env(folder: Path, smtp_port: int, **extra: str) -> dict[str, str]:
+    """`make run`'s environment, with its var/ under ``folder`` and the emails to the
+    benchmark's SMTP sink instead of the dev mailbox."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in _DEPLOYED_ONLY and not name.endswith(("_DATABASE_URL", "_BUS_URL"))
+    }
+    return {
+        **env,
+        "NEXAM_VAR_DIR": str(folder / "var"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        **extra,
+    }
+
+
+def start_embedded(platform: Processes, services: Iterable[str]) -> None:
+    """Migrations, then the Procfile `make run` starts, under honcho as `make run` does."""
+    for service in services:
+        subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=platform.env, check=True)
+    honcho = str(Path(sys.executable).parent / "honcho")
+    procfile = str(platform.cwd / "deploy" / "Procfile.dev")
+    platform.start("make run", honcho, "--procfile", procfile, "--app-root", ".", "start")
+
+
+def name_embedded_roles(platform: Processes) -> None:
+    """Each process honcho started, named by its Procfile command (gunicorn workers count
+    for their master), so CPU and memory are told per role rather than all as `make run`."""
+    (runner,) = [pid for pid, role in platform.roles.items() if role == "make run"]
+    parents: dict[int, int] = {}
+    commands: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        commands[int(entry)] = [a.decode(errors="replace") for a in argv if a]
+    under = {runner}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in under} - under
+        under |= found
+        grew = bool(found)
+    for pid in under - {runner}:
+        role = _role_of(commands[pid])
+        if role is not None:
+            platform.roles[pid] = role
+
+
+def _role_of(argv: list[str]) -> str | None:
+    for arg in argv:
+        if arg.endswith(":create_app()"):
+            return f"{arg.partition(':')[0]} web"
+        if arg.endswith(".worker"):
+            return f"{arg.partition('.')[0]} worker"
+    if any("maildump" in a for a in argv):
+        return "dev mailbox"
+    if any("announce" in a for a in argv):
+        return "ready announcer"
+    return None  # honcho's own helpers: counted as `make run`
