@@ -5,6 +5,7 @@ the others read the YAML and the Dockerfiles and need no binary at all."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -367,19 +368,24 @@ def test_no_private_key_in_the_compose_file(
 ACCESS_LOGGER = "contracts.runtime.accesslog.AccessLogger"
 
 
-def _logger_class(command: list[str]) -> str | None:
+def _gunicorn_setting(command: list[str], flag: str, name: str) -> object:
+    """What gunicorn runs with: the command line's ``flag``, else the config module's
+    ``name`` (``-c python:module``), else None."""
+    config = None
     for index, part in enumerate(command):
-        if part == "--logger-class" and index + 1 < len(command):
+        if part == flag and index + 1 < len(command):
             return command[index + 1]
-        if part.startswith("--logger-class="):
+        if part.startswith(f"{flag}="):
             return part.partition("=")[2]
-    return None
+        if part == "-c" and index + 1 < len(command):
+            config = command[index + 1]
+    if config is None or not config.startswith("python:"):
+        return None
+    return getattr(importlib.import_module(config.partition(":")[2]), name, None)
 
 
-def test_every_web_process_redacts_secrets_from_its_access_log(
-    services: dict[str, dict[str, Any]],
-) -> None:
-    # the emailed links carry the invitation code and the reset token in their query string
+def _web_commands(services: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Every gunicorn command line: compose, the images, the Procfile."""
     commands = {
         f"compose `{name}`": _command(entry)
         for name, entry in services.items()
@@ -394,8 +400,25 @@ def test_every_web_process_redacts_secrets_from_its_access_log(
         if "gunicorn" in command.split():
             commands[f"Procfile.dev `{name}`"] = command.split()
     assert len(commands) >= 3 * len(PACKAGES)
-    for where, command in commands.items():
-        assert _logger_class(command) == ACCESS_LOGGER, f"{where} logs links unredacted"
+    return commands
+
+
+def test_every_web_process_redacts_secrets_from_its_access_log(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # the emailed links carry the invitation code and the reset token in their query string
+    for where, command in _web_commands(services).items():
+        logger = _gunicorn_setting(command, "--logger-class", "logger_class")
+        assert logger == ACCESS_LOGGER, f"{where} logs links unredacted"
+
+
+def test_every_web_process_keeps_the_gateways_connections_open_past_its_pauses(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # gunicorn's default 2 s closed pooled connections under the gateway between autosaves
+    for where, command in _web_commands(services).items():
+        keepalive = _gunicorn_setting(command, "--keep-alive", "keepalive")
+        assert keepalive is not None and int(str(keepalive)) >= 60, f"{where}: {keepalive}"
 
 
 def test_every_service_seals_events_with_the_same_mounted_key(

@@ -425,6 +425,128 @@ def test_a_service_that_never_answers_gives_504(
     assert response.json["message"]
 
 
+class ResettingUpstream:
+    """A service whose keep-alive ends just as the gateway reuses the connection: each
+    connection's first request is answered (200, kept alive); a second request on it is read
+    and the connection reset, unanswered. With ``silent``, nothing is ever answered."""
+
+    def __init__(self, silent: bool = False) -> None:
+        self.silent = silent
+        self.answered: list[str] = []
+        self.reset: list[str] = []
+        self.received: list[str] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            for turn in (1, 2):
+                request = self._read_request(connection)
+                if request is None:
+                    return
+                self.received.append(request)
+                if self.silent:
+                    connection.recv(1)  # until the gateway gives up and closes
+                    return
+                if turn == 2:
+                    # SO_LINGER 0: the close is a reset, as a racing keep-alive close looks
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+                    self.reset.append(request)
+                    return
+                self.answered.append(request)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 2\r\nConnection: keep-alive\r\n\r\n{}"
+                )
+
+    @staticmethod
+    def _read_request(connection: socket.socket) -> str | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
+        while len(body) < length:
+            body += connection.recv(65536)
+        return head.split(b"\r\n")[0].decode()
+
+
+@pytest.fixture
+def resetting_upstream() -> Iterator[Callable[..., ResettingUpstream]]:
+    made: list[ResettingUpstream] = []
+
+    def make(silent: bool = False) -> ResettingUpstream:
+        made.append(ResettingUpstream(silent))
+        return made[-1]
+
+    yield make
+    for upstream in made:
+        upstream.close()
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_an_idempotent_call_on_a_connection_the_service_closed_is_sent_again(
+    make_gateway: Callable[..., Flask],
+    resetting_upstream: Callable[..., ResettingUpstream],
+    method: str,
+) -> None:
+    upstream = resetting_upstream()
+    client = make_gateway(INVITATIONS_URL=upstream.url).test_client()
+    first = client.open("/api/v1/invitations/abc", method=method, json={})
+    second = client.open("/api/v1/invitations/abc", method=method, json={})
+    assert (first.status_code, second.status_code) == (200, 200)
+    # the second went out on the kept connection, was reset, and went again on a new one
+    assert len(upstream.reset) == 1
+    assert len(upstream.answered) == 2
+
+
+def test_a_post_on_a_connection_the_service_closed_is_not_sent_again(
+    make_gateway: Callable[..., Flask], resetting_upstream: Callable[..., ResettingUpstream]
+) -> None:
+    """The service may have acted on it before the reset: the caller decides."""
+    upstream = resetting_upstream()
+    client = make_gateway(INVITATIONS_URL=upstream.url).test_client()
+    assert client.post("/api/v1/invitations", json={}).status_code == 200
+    second = client.post("/api/v1/invitations", json={})
+    assert second.status_code == 503
+    assert second.json["error"] == "service_unavailable"
+    assert second.headers["Retry-After"] == "5"
+    assert len(upstream.received) == 2  # sent once each, never again
+
+
+def test_an_idempotent_call_to_a_service_slow_to_answer_is_not_sent_again(
+    make_gateway: Callable[..., Flask], resetting_upstream: Callable[..., ResettingUpstream]
+) -> None:
+    upstream = resetting_upstream(silent=True)
+    client = make_gateway(INVITATIONS_URL=upstream.url, GATEWAY_READ_TIMEOUT="1").test_client()
+    response = client.get("/api/v1/invitations")
+    assert response.status_code == 504
+    assert response.json["error"] == "gateway_timeout"
+    assert len(upstream.received) == 1
+
+
 @pytest.mark.parametrize(
     "path", ["/api/v1/nowhere", "/api/v1/invitationsX", "/api/v1/invitations-bulk", "/api/v1/"]
 )

@@ -6,12 +6,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
 from urllib.parse import quote
 
 import requests
 from flask import Request, Response
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from contracts.runtime.errors import error_response
 
@@ -39,6 +43,45 @@ HOP_BY_HOP = frozenset(
 PATH_SAFE = "/:@!$&'()*+,;="
 
 
+#: RFC 9110 section 9.2.2
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class RetryOnReset(Retry):
+    """Once, at once, for an idempotent request whose pooled connection the service closed
+    as the request went out (its keep-alive ended at that moment): the request is sent again
+    on a new connection. A refused connection, a POST, or a service slow to answer is not
+    tried again: the first is down, the second may have acted, the third would only double
+    the caller's wait."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        defaults: dict[str, Any] = {
+            "total": 1,
+            "connect": 0,
+            "read": 1,
+            "other": 0,
+            "status": 0,
+            "redirect": 0,
+            "allowed_methods": IDEMPOTENT,
+            "raise_on_status": False,
+            "respect_retry_after_header": False,
+        }
+        super().__init__(**{**defaults, **kwargs})
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> RetryOnReset:
+        if isinstance(error, ReadTimeoutError):
+            raise error.with_traceback(_stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def _hop_by_hop(listed_in_connection: list[str]) -> frozenset[str]:
     """The fixed hop-by-hop names plus those a message lists in its Connection header."""
     named = {n.strip().lower() for value in listed_in_connection for n in value.split(",")}
@@ -59,7 +102,11 @@ class ServiceProxy:
         self.timeout = (connect_timeout, read_timeout)
         self.trusted_proxies = trusted_proxies
         self.http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=len(service_urls), pool_maxsize=pool_size)
+        adapter = HTTPAdapter(
+            pool_connections=len(service_urls),
+            pool_maxsize=pool_size,
+            max_retries=RetryOnReset(),
+        )
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
         self.http.trust_env = False  # never route internal calls through an environment proxy
