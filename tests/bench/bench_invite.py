@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.policy
 import json
 import os
-import signal
+import shutil
 import smtplib
 import subprocess
 import sys
@@ -21,8 +21,10 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-from benchkit import databases, drop, free_port, new_ports, platform_env, wait_for
+import summary
+from benchkit import Processes, databases, drop, free_port, new_ports, platform_env, wait_for
 from sqlalchemy import create_engine, text
+from summary import at_most, told
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = int(os.environ.get("BENCH_ROWS", 10_000))
@@ -90,40 +92,27 @@ def main() -> None:
     ports = allotted.services
     env = platform_env(folder, urls, allotted)
     python = sys.executable
-    gunicorn = str(Path(python).parent / "gunicorn")
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(*command: str) -> None:
-        processes.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL))
+    (folder / "logs").mkdir()
+    platform = Processes(folder, env, ROOT)
+    ok = False
 
     try:
-        start(python, str(ROOT / "tests/bench/smtp_sink.py"), str(smtp_port), str(sink_http))
+        platform.start(
+            "smtp sink",
+            python,
+            str(ROOT / "tests/bench/smtp_sink.py"),
+            str(smtp_port),
+            str(sink_http),
+        )
         for service in SERVICES:
             subprocess.run([python, "-m", f"{service}.migrate"], env=env, check=True)
-        start(
-            gunicorn,
-            "-b",
-            f"127.0.0.1:{gateway_port}",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "gateway:create_app()",
-        )
-        start(
-            gunicorn,
-            "-b",
-            f"127.0.0.1:{ports['invitations']}",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "invitations:create_app()",
-        )
-        start(python, "-m", "invitations.worker")
-        start(python, "-m", "notifier.worker", "--only", "consume")
-        env["NOTIFIER_WORKER_METRICS_PORT"] = str(free_port())  # the second notifier process
-        start(python, "-m", "notifier.worker", "--only", "deliver")
+        platform.web("gateway", gateway_port, 2, 4)
+        platform.web("invitations", ports["invitations"], 2, 4)
+        platform.start("invitations worker", python, "-m", "invitations.worker")
+        platform.start("notifier consumer", python, "-m", "notifier.worker", "--only", "consume")
+        # the second notifier process
+        platform.env["NOTIFIER_WORKER_METRICS_PORT"] = str(free_port())
+        platform.start("notifier delivery", python, "-m", "notifier.worker", "--only", "deliver")
         wait_for("the sink", lambda: _answers(f"http://127.0.0.1:{sink_http}/"), 30)
         for port in (gateway_port, ports["invitations"]):
             wait_for(
@@ -187,15 +176,24 @@ def main() -> None:
         print(f"  platform .................... {platform_rate:8.0f} emails/s")
         print(f"  raw smtplib, same sink ...... {raw:8.0f} emails/s")
         print(f"  ratio platform / raw ........ {platform_rate / raw:8.2f}")
+        figures = [
+            told("roster accepted (202)", answered, "s", 2),
+            at_most(
+                f"every one of {ROWS:,} emails at the sink", total, 12.0 * ROWS / 10_000, "s", 1
+            ),
+            told("platform", platform_rate, "emails/s", 0),
+            told("raw smtplib, one connection, same sink", raw, "emails/s", 0),
+        ]
+        recorded = summary.record("bench-invite", f"{backend}, {bus}, {ROWS:,} rows", figures)
+        print(f"  figures recorded in {recorded.relative_to(ROOT)}")
+        ok = True
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        platform.stop()
         drop(created)
+        if ok:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"bench-invite: the processes' logs are in {folder / 'logs'}")
 
 
 def _answers(url: str) -> bool:

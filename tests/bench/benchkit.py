@@ -122,6 +122,8 @@ class Processes:
         self.start(
             f"{name} web",
             gunicorn,
+            "-c",
+            "python:contracts.runtime.gunicorn_conf",
             "-b",
             f"127.0.0.1:{port}",
             "-w",
