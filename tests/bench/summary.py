@@ -88,7 +88,8 @@ def write_summary(folder: Path = FOLDER) -> Path:
     for name in order:
         body = recorded.get(name)
         if body is None:
-            lines.append(f"| `{name}` | not run, or it failed: see its output | | | |")
+            missing = "no figures recorded (not run, failed, or records none yet)"
+            lines.append(f"| `{name}` | {missing} | | | |")
             continue
         lines.append(f"| `{name}` | *{body['setting']}, {body['at']}* | | | |")
         for figure in body["figures"]:
