@@ -12,8 +12,10 @@ import time
 import uuid
 from pathlib import Path
 
+import summary
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine, make_url, text
+from summary import at_least, told
 
 from contracts.events.codec import encode
 from contracts.events.envelope import Event
@@ -117,6 +119,13 @@ def main() -> None:
     )
     print(f"  raw kombu confirm + consume .. {raw_rate:9.0f} events/s ({raw:.2f} s)")
     print(f"  ratio platform / raw ......... {platform_rate / raw_rate:9.2f}")
+    figures = [
+        told("outbox -> relay -> consumer", platform_rate, "events/s", 0),
+        told("raw kombu confirm per message + consume", raw_rate, "events/s", 0),
+        at_least("ratio platform / raw", platform_rate / raw_rate, 2.0),
+    ]
+    recorded = summary.record("bench-bus", f"RabbitMQ, outbox on {backend}, {N:,} events", figures)
+    print(f"  figures recorded in {recorded.relative_to(summary.ROOT)}")
 
 
 if __name__ == "__main__":

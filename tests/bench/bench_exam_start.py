@@ -42,6 +42,7 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import summary  # noqa: E402
 from bench_signin import (  # noqa: E402  (its /proc accounting and platform helpers)
     OTHER,
     answers,
@@ -60,6 +61,7 @@ from benchkit import (  # noqa: E402
     platform_env,
     wait_for,
 )
+from summary import at_most, told  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CORES = os.cpu_count() or 1
@@ -700,6 +702,25 @@ def report(outcome: Outcome) -> None:
     )
     if any(r.outcome != "ok" for r in load.results.records):
         print(f"  the processes' logs are in {outcome.folder / 'logs'}")
+    failed = sum(errors.values())
+    figures = [
+        at_most("errors", failed, 0),
+        at_most(
+            "start p99", percentile([r.latency * 1000 for r in started_ok] or [0.0], 99), 300, "ms"
+        ),
+        at_most(
+            "autosave p99", percentile([r.latency * 1000 for r in saved_ok] or [0.0], 99), 300, "ms"
+        ),
+        told(
+            "peak memory (VmHWM, sum)",
+            sum(k for _r, _w, k in outcome.memory.values()) / 1024,
+            "MiB",
+            0,
+        ),
+    ]
+    setting = f"{backend}, {bus}, {CANDIDATES:,} candidates, {MINUTES:g} min"
+    recorded = summary.record("bench-exam-start", setting, figures)
+    print(f"  figures recorded in {recorded.relative_to(summary.ROOT)}")
 
 
 if __name__ == "__main__":
