@@ -77,7 +77,7 @@ format: $(STAMP) ## Format the code and sort imports
 	$(BIN)/ruff format .
 
 bench: $(STAMP) ## Run every benchmark, then write their figures against the goals to var/bench/summary.md
-	@# one that fails leaves its row "not run" in the summary; the others still run
+	@# one that fails is listed without figures in the summary; the others still run
 	-$(MAKE) --no-print-directory bench-bus
 	-$(MAKE) --no-print-directory bench-invite
 	-$(MAKE) --no-print-directory bench-signin BENCH_MODE=embedded

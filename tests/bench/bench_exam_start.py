@@ -49,13 +49,13 @@ from bench_signin import (  # noqa: E402  (its /proc accounting and platform hel
     cpu_by_role,
     cpu_snapshot,
     delete_bus,
-    descendants,
     percentile,
 )
 from benchkit import (  # noqa: E402
     BenchError,
     Processes,
     databases,
+    descendants,
     drop,
     new_ports,
     platform_env,
@@ -474,8 +474,7 @@ def run_platform() -> Outcome:
         platform.web(name, port, *GUNICORN[name])
 
     try:
-        for service in SERVICES:
-            subprocess.run([python, "-m", f"{service}.migrate"], env=env, check=True)
+        platform.migrate(SERVICES)
         web("gateway", allotted.gateway)
         web("exams", allotted.services["exams"])
         start("exams worker", python, "-m", "exams.worker")

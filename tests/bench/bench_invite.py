@@ -104,8 +104,7 @@ def main() -> None:
             str(smtp_port),
             str(sink_http),
         )
-        for service in SERVICES:
-            subprocess.run([python, "-m", f"{service}.migrate"], env=env, check=True)
+        platform.migrate(SERVICES)
         platform.web("gateway", gateway_port, 2, 4)
         platform.web("invitations", ports["invitations"], 2, 4)
         platform.start("invitations worker", python, "-m", "invitations.worker")

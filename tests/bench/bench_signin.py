@@ -57,6 +57,7 @@ from benchkit import (  # noqa: E402
     Ports,
     Processes,
     databases,
+    descendants,
     drop,
     embedded_env,
     free_port,
@@ -316,18 +317,6 @@ def cpu_by_role(
     return used
 
 
-def descendants(snapshot: dict[int, tuple[str, int, float]], pids: Iterable[int]) -> set[int]:
-    found = set(pids)
-    grew = True
-    while grew:
-        grew = False
-        for pid, (_name, parent, _seconds) in snapshot.items():
-            if parent in found and pid not in found:
-                found.add(pid)
-                grew = True
-    return found
-
-
 # --- the raw baseline
 
 
@@ -524,8 +513,7 @@ def start_deployed(platform: Processes, ports: Ports) -> None:
     """As the benchmark deploys it: gunicorn web processes with its own sizes and each
     service's worker in its own process."""
     python = sys.executable
-    for service in SERVICES:
-        subprocess.run([python, "-m", f"{service}.migrate"], env=platform.env, check=True)
+    platform.migrate(SERVICES)
     platform.web("gateway", ports.gateway, *GUNICORN["gateway"])
     for name in ("identity", "invitations"):
         platform.web(name, ports.services[name], *GUNICORN[name])
@@ -641,24 +629,18 @@ def record_figures(outcome: Outcome, where: str) -> None:
     figures = [told("raw argon2id verifies", raw, "/s")]
     for round_ in outcome.rounds:
         figures.append(told(f"full sign-ins, {round_.concurrency} in flight", round_.rate, "/s"))
-    if EMBEDDED:
-        if len(outcome.rounds) > 1:
-            figures.append(
-                at_least(
-                    f"sign-ins/s {last.concurrency} in flight ÷ {first.concurrency} in flight",
-                    last.rate / first.rate,
-                    1.0,
-                )
+    if EMBEDDED and len(outcome.rounds) > 1:
+        figures.append(
+            at_least(
+                f"sign-ins/s {last.concurrency} in flight ÷ {first.concurrency} in flight",
+                last.rate / first.rate,
+                1.0,
             )
-        figures.append(
-            at_least(f"ratio to raw, {last.concurrency} in flight", last.rate / raw, 0.2)
         )
-        figures.append(at_most(f"p99, {last.concurrency} in flight", p99, 2000, "ms"))
-    else:
-        figures.append(
-            at_least(f"ratio to raw, {last.concurrency} in flight", last.rate / raw, 0.45)
-        )
-        figures.append(told(f"p99, {last.concurrency} in flight", p99, "ms", 0))
+    ratio = f"ratio to raw, {last.concurrency} in flight"
+    figures.append(at_least(ratio, last.rate / raw, 0.2 if EMBEDDED else 0.45))
+    p99_of = f"p99, {last.concurrency} in flight"
+    figures.append(at_most(p99_of, p99, 2000, "ms") if EMBEDDED else told(p99_of, p99, "ms", 0))
     name = "bench-signin-embedded" if EMBEDDED else "bench-signin"
     print(f"  figures recorded in {summary.record(name, where, figures).relative_to(ROOT)}")
 

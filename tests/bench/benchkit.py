@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
 
@@ -116,6 +117,11 @@ class Processes:
         self.started.append(process)
         self.roles[process.pid] = role
 
+    def migrate(self, services: Iterable[str]) -> None:
+        """Each service's database to its latest schema, before its processes start."""
+        for service in services:
+            subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=self.env, check=True)
+
     def web(self, name: str, port: int, workers: int, threads: int) -> None:
         """``name``'s web process under gunicorn, as it is deployed."""
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
@@ -146,6 +152,20 @@ class Processes:
                 process.kill()
 
 
+def descendants(processes: Mapping[int, Sequence[Any]], pids: Iterable[int]) -> set[int]:
+    """``pids`` and every process under them. ``processes``: pid -> a tuple whose second
+    item is the parent's pid (as in ``/proc/<pid>/stat``)."""
+    found = set(pids)
+    grew = True
+    while grew:
+        grew = False
+        for pid, described in processes.items():
+            if described[1] in found and pid not in found:
+                found.add(pid)
+                grew = True
+    return found
+
+
 # --- the platform exactly as `make run` starts it
 
 #: what a newcomer's shell would not have: the benchmark's own servers are the ones named
@@ -172,8 +192,7 @@ def embedded_env(folder: Path, smtp_port: int, **extra: str) -> dict[str, str]:
 
 def start_embedded(platform: Processes, services: Iterable[str]) -> None:
     """Migrations, then the Procfile `make run` starts, under honcho as `make run` does."""
-    for service in services:
-        subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=platform.env, check=True)
+    platform.migrate(services)
     honcho = str(Path(sys.executable).parent / "honcho")
     procfile = str(platform.cwd / "deploy" / "Procfile.dev")
     platform.start("make run", honcho, "--procfile", procfile, "--app-root", ".", "start")
@@ -183,8 +202,7 @@ def name_embedded_roles(platform: Processes) -> None:
     """Each process honcho started, named by its Procfile command (gunicorn workers count
     for their master), so CPU and memory are told per role rather than all as `make run`."""
     (runner,) = [pid for pid, role in platform.roles.items() if role == "make run"]
-    parents: dict[int, int] = {}
-    commands: dict[int, list[str]] = {}
+    processes: dict[int, tuple[list[str], int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -193,16 +211,10 @@ def name_embedded_roles(platform: Processes) -> None:
             argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-        commands[int(entry)] = [a.decode(errors="replace") for a in argv if a]
-    under = {runner}
-    grew = True
-    while grew:
-        found = {pid for pid, parent in parents.items() if parent in under} - under
-        under |= found
-        grew = bool(found)
-    for pid in under - {runner}:
-        role = _role_of(commands[pid])
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        processes[int(entry)] = ([a.decode(errors="replace") for a in argv if a], parent)
+    for pid in descendants(processes, [runner]) - {runner}:
+        role = _role_of(processes[pid][0])
         if role is not None:
             platform.roles[pid] = role
 
