@@ -1,6 +1,10 @@
 """Publisher confirms for a whole batch on RabbitMQ: publish every message, then wait once
 for the broker's acknowledgements, instead of one round trip per message. Only messages
-the broker acked count as published; a nack or a missing ack leaves them for the next try."""
+the broker acked count as published; a nack or a missing ack leaves them for the next try.
+
+RabbitMQ is spoken to through pika's asynchronous connection, whose public API publishes
+without waiting and reports each ack or nack to a callback; its I/O loop runs in the relay's
+own thread, only while the relay waits for the broker."""
 
 from __future__ import annotations
 
@@ -8,12 +12,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from amqp import Message
+import pika
+from pika.adapters.select_connection import SelectConnection
+from pika.channel import Channel
 
 
 class Publisher(Protocol):
     def publish(self, messages: Sequence[Outgoing]) -> list[bool]: ...
+
+    def close(self) -> None: ...
 
 
 class PartialPublish(Exception):
@@ -33,73 +42,156 @@ class Outgoing:
     correlation_id: str | None
 
 
-class BatchConfirmer:
-    def __init__(self, channel: Any, exchange: str, *, timeout: float = 30.0) -> None:
-        self.channel = channel
-        self.exchange = exchange
-        self.timeout = timeout
-        self._sequence = 0  # delivery tags count from 1 after confirm.select, per channel
-        self._acked: set[int] = set()
-        self._nacked: set[int] = set()
+class Confirmations:
+    """The broker's answers on one channel: delivery tags count from 1 after confirm.select,
+    and an ack or nack with ``multiple`` settles every earlier tag not yet settled."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.acked: set[int] = set()
+        self.nacked: set[int] = set()
         self._settled_up_to = 0
-        self._batch_first = 1
-        channel.confirm_select()
-        channel.events["basic_ack"].add(self._on_ack)
-        channel.events["basic_nack"].add(self._on_nack)
 
-    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
-        self._mark(self._acked, delivery_tag, multiple)
-
-    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
-        self._mark(self._nacked, delivery_tag, multiple)
-
-    def _mark(self, into: set[int], tag: int, multiple: bool) -> None:
+    def settle(self, tag: int, multiple: bool, *, ack: bool) -> None:
+        into = self.acked if ack else self.nacked
         if multiple:
             into.update(
                 t
                 for t in range(self._settled_up_to + 1, tag + 1)
-                if t not in self._acked | self._nacked
+                if t not in self.acked and t not in self.nacked
             )
             self._settled_up_to = max(self._settled_up_to, tag)
         else:
             into.add(tag)
 
+    def open(self, tags: range) -> bool:
+        """Whether some of ``tags`` still wait for the broker's answer."""
+        return any(t not in self.acked and t not in self.nacked for t in tags)
+
+    def take(self, tags: range) -> list[bool]:
+        """True for each of ``tags`` the broker acked; forgets them."""
+        confirmed = [t in self.acked for t in tags]
+        self.acked.difference_update(tags)
+        self.nacked.difference_update(tags)
+        return confirmed
+
+
+def pika_parameters(url: str) -> pika.URLParameters:
+    """kombu's ``amqp://`` and ``pyamqp://`` addresses as pika reads them."""
+    parts = urlsplit(url)
+    scheme = "amqps" if parts.scheme == "amqps" else "amqp"
+    parameters = pika.URLParameters(urlunsplit((scheme, parts.netloc, "", parts.query, "")))
+    parameters.virtual_host = unquote(parts.path[1:]) or "/"  # kombu's reading: "//" is "/"
+    parameters.heartbeat = 0  # as the kombu connections: the relay may idle for hours
+    parameters.socket_timeout = 5
+    return parameters
+
+
+class PipelinedConfirms:
+    """Publishes batches on one pika connection and channel with publisher confirms."""
+
+    def __init__(self, url: str, exchange: str, *, timeout: float = 30.0) -> None:
+        self.exchange = exchange
+        self.timeout = timeout
+        self.confirmations = Confirmations()
+        self._channel: Channel | None = None
+        self._failure: BaseException | None = None
+        self._connection = SelectConnection(
+            pika_parameters(url),
+            on_open_callback=self._on_connection_open,
+            on_open_error_callback=self._on_connection_failed,
+            on_close_callback=self._on_connection_closed,
+        )
+        self._wait_for(lambda: self._channel is not None, "the broker did not open a channel")
+
+    # pika's callbacks, run inside the I/O loop; each wakes the waiting relay
+    def _on_connection_open(self, connection: Any) -> None:
+        connection.channel(on_open_callback=self._on_channel_open)
+
+    def _on_channel_open(self, channel: Channel) -> None:
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.confirm_delivery(
+            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._ready(channel)
+        )
+
+    def _ready(self, channel: Channel) -> None:
+        self._channel = channel
+        self._connection.ioloop.stop()
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        self.confirmations.settle(
+            method.delivery_tag, method.multiple, ack=isinstance(method, pika.spec.Basic.Ack)
+        )
+        self._connection.ioloop.stop()
+
+    def _on_connection_failed(self, _connection: Any, error: BaseException | str) -> None:
+        self._fail(error if isinstance(error, BaseException) else ConnectionError(error))
+
+    def _on_connection_closed(self, _connection: Any, reason: BaseException) -> None:
+        self._fail(reason)
+
+    def _on_channel_closed(self, _channel: Channel, reason: BaseException) -> None:
+        self._fail(reason)
+        if self._connection.is_open:
+            self._connection.close()
+
+    def _fail(self, reason: BaseException) -> None:
+        self._failure = self._failure or ConnectionError(f"the broker closed: {reason}")
+        self._connection.ioloop.stop()
+
+    def _wait_for(self, done: Any, timeout_message: str) -> None:
+        """Run the I/O loop until ``done()``; raise if the connection fails or time runs out."""
+        ioloop = self._connection.ioloop
+        deadline = time.monotonic() + self.timeout
+        timer = ioloop.call_later(self.timeout, ioloop.stop)
+        try:
+            while not done():
+                if self._failure is not None:
+                    raise self._failure
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(timeout_message)
+                ioloop.start()  # until a callback or the timer stops it
+        finally:
+            ioloop.remove_timeout(timer)
+
     def publish(self, messages: Sequence[Outgoing]) -> list[bool]:
         """Publish ``messages`` and wait for the broker; True for each one it acked."""
-        first = self._batch_first = self._sequence + 1
+        if self._failure is not None or self._channel is None:
+            raise PartialPublish([], self._failure or ConnectionError("no channel"))
+        first = self.confirmations.sent + 1
         for index, outgoing in enumerate(messages):
-            message = Message(
-                outgoing.body,
+            properties = pika.BasicProperties(
                 content_type="application/json",
                 content_encoding="utf-8",
-                delivery_mode=2,
+                delivery_mode=pika.DeliveryMode.Persistent,
                 message_id=outgoing.message_id,
                 correlation_id=outgoing.correlation_id,
             )
             try:
-                self.channel._basic_publish(
-                    message, exchange=self.exchange, routing_key=outgoing.routing_key
+                self._channel.basic_publish(
+                    self.exchange, outgoing.routing_key, outgoing.body.encode(), properties
                 )
             except Exception as exc:  # nothing of this batch can be trusted past this point
                 raise PartialPublish([False] * index, exc) from exc
-            self._sequence += 1
-        tags = range(first, self._sequence + 1)
-        deadline = time.monotonic() + self.timeout
+            self.confirmations.sent += 1
+        tags = range(first, self.confirmations.sent + 1)
         try:
-            while any(t not in self._acked and t not in self._nacked for t in tags):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"the broker confirmed only part of {len(tags)} messages")
-                try:
-                    self.channel.connection.drain_events(timeout=min(remaining, 1.0))
-                except TimeoutError:
-                    continue
+            self._wait_for(
+                lambda: not self.confirmations.open(tags),
+                f"the broker confirmed only part of {len(tags)} messages",
+            )
         except Exception as exc:  # the connection went away: keep what was acked
-            raise PartialPublish([t in self._acked for t in tags], exc) from exc
-        confirmed = [t in self._acked for t in tags]
-        self._acked.difference_update(tags)
-        self._nacked.difference_update(tags)
-        return confirmed
+            raise PartialPublish(self.confirmations.take(tags), exc) from exc
+        return self.confirmations.take(tags)
+
+    def close(self) -> None:
+        if self._connection.is_open:
+            self._connection.close()
+            try:
+                self._wait_for(lambda: self._connection.is_closed, "closing took too long")
+            except Exception:  # closing is best effort; the socket goes with the process
+                pass
 
 
 class DirectPublisher:
@@ -126,3 +218,6 @@ class DirectPublisher:
             except Exception as exc:
                 raise PartialPublish([True] * index, exc) from exc
         return [True] * len(messages)
+
+    def close(self) -> None:
+        pass

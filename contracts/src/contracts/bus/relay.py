@@ -20,10 +20,10 @@ from sqlalchemy import Connection as DbConnection
 from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, update
 
 from contracts.bus.confirms import (
-    BatchConfirmer,
     DirectPublisher,
     Outgoing,
     PartialPublish,
+    PipelinedConfirms,
     Publisher,
 )
 from contracts.bus.connection import BusAddress
@@ -66,6 +66,8 @@ class Relay:
         self.keep_sent_for = keep_sent_for
         self.clock = clock
         self._metrics = bus_metrics()
+        self._redacted_old_rows = False
+        self._next_housekeeping = 0.0
 
     def publish_pending(self, publisher: Publisher) -> int:
         """Publish one batch of unsent events; return how many the broker confirmed."""
@@ -173,30 +175,34 @@ class Relay:
         """Relay until ``stop`` is set, reconnecting with backoff when the broker or the
         database goes away; nothing is lost meanwhile, rows simply stay unsent."""
         backoff = 0.2
-        next_housekeeping = 0.0
-        redacted_old_rows = False
         while not stop.is_set():
             try:
                 with self.bus.connect() as connection:
                     publisher = self._open(connection)
-                    backoff = 0.2
-                    while not stop.is_set():
-                        if self.publish_pending(publisher):
-                            continue
-                        if time.monotonic() >= next_housekeeping:
-                            self._metrics.outbox_pending.labels(self.producer).set(
-                                self.pending_count()
-                            )
-                            self.prune()
-                            if not redacted_old_rows:
-                                self.redact_sent()
-                                redacted_old_rows = True
-                            next_housekeeping = time.monotonic() + 60
-                        stop.wait(idle_interval)
+                    try:
+                        backoff = 0.2
+                        self._relay_until(stop, publisher, idle_interval)
+                    finally:
+                        publisher.close()
             except Exception as exc:  # keep relaying whatever fails; rows stay unsent
                 log.warning("outbox relay of %s paused: %s", self.producer, exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    def _relay_until(
+        self, stop: threading.Event, publisher: Publisher, idle_interval: float
+    ) -> None:
+        while not stop.is_set():
+            if self.publish_pending(publisher):
+                continue
+            if time.monotonic() >= self._next_housekeeping:
+                self._metrics.outbox_pending.labels(self.producer).set(self.pending_count())
+                self.prune()
+                if not self._redacted_old_rows:
+                    self.redact_sent()
+                    self._redacted_old_rows = True
+                self._next_housekeeping = time.monotonic() + 60
+            stop.wait(idle_interval)
 
     def _open(self, connection: Connection) -> Publisher:
         connection.ensure_connection(max_retries=1)
@@ -204,4 +210,4 @@ class Relay:
         if self.bus.is_filesystem:
             producer = Producer(connection.default_channel)
             return DirectPublisher(producer, self.topology.events_exchange)
-        return BatchConfirmer(connection.default_channel, self.topology.events_exchange_name)
+        return PipelinedConfirms(self.bus.url, self.topology.events_exchange_name)
