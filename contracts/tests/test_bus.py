@@ -134,3 +134,24 @@ def test_a_relay_killed_before_marking_sent_causes_only_absorbed_duplicates(
             wait_until(lambda: world.unsent() == 0, 30, "the second relay to finish")
             wait_until(lambda: consumed(world, "duplicate") >= 100, 30, "100 duplicates")
     assert world.effect_counts() == (100, 100)
+
+
+def test_a_consumer_that_stops_leaves_nothing_unacknowledged_behind_it(make_world) -> None:
+    """Batches are acked at once (one multiple ack on RabbitMQ), bad messages one by one: a
+    consumer that comes after finds nothing to deliver again."""
+    world = make_world(max_attempts=2)
+    world.stage(120)
+    world.publish_raw(b"{not json")
+    world.stage(1, first_name=POISON)
+    world.stage(130)
+    with running(world.relay().run):
+        wait_until(lambda: world.unsent() == 0, 30, "everything published")
+    with running(world.consumer().run_until):
+        wait_until(lambda: world.effect_counts()[1] == 250, 60, "250 effects")
+        wait_until(lambda: len(world.take_dead()) == 2, 30, "the two bad messages dead")
+    duplicates_before = consumed(world, "duplicate")
+    (marker,) = world.stage(1)
+    with running(world.relay().run), running(world.consumer().run_until):
+        wait_until(lambda: world.effect_counts()[1] == 251, 30, f"the marker {marker}")
+    assert consumed(world, "duplicate") == duplicates_before
+    assert world.effect_counts() == (251, 251)

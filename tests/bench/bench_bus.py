@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 import time
 import uuid
@@ -19,7 +20,7 @@ from summary import at_least, told
 
 from contracts.events.codec import encode
 from contracts.events.envelope import Event
-from contracts.testing.bus import BusWorld, WorldSpec, invitation_data, running, wait_until
+from contracts.testing.bus import BusWorld, WorldSpec, invitation_data, spawn, wait_until
 
 N = int(os.environ.get("BENCH_EVENTS", 5000))
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -46,21 +47,31 @@ def drop_database(handle: object) -> None:
 
 
 def bench_platform(folder: Path) -> tuple[float, float, str]:
+    """The relay and the consumer each in its own process, as the platform runs them (the
+    producer's worker and the consumer's worker), both loaded before the clock starts."""
     url, handle = fresh_database(folder)
-    world = BusWorld.create(WorldSpec(AMQP_URL, url, uuid.uuid4().hex[:10]), folder)
+    spec = WorldSpec(AMQP_URL, url, uuid.uuid4().hex[:10])
+    world = BusWorld.create(spec, folder)
+    roles = ("consumer", "relay")
+    processes = [spawn(role, spec, folder, "--on-signal") for role in roles]
     try:
         started = time.perf_counter()
         for _ in range(N // 500):
             world.stage(500)
         world.stage(N % 500)
         staged = time.perf_counter() - started
+        wait_until(lambda: all((folder / f"{r}.ready").exists() for r in roles), 60, "ready")
         started = time.perf_counter()
-        with running(world.relay().run), running(world.consumer().run_until):
-            wait_until(lambda: world.effect_counts()[1] == N, 600, f"{N} effects")
+        for process in processes:
+            process.send_signal(signal.SIGUSR1)
+        wait_until(lambda: world.effect_counts()[1] == N, 600, f"{N} effects")
         carried = time.perf_counter() - started
         assert world.effect_counts() == (N, N)
         return staged, carried, make_url(url).get_backend_name()
     finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
         world.tear_down()
         drop_database(handle)
 

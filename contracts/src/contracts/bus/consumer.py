@@ -186,12 +186,23 @@ class EventConsumer(ConsumerMixin):  # type: ignore[misc]
                     "%s: a batch of %d failed; handling one at a time", self.service, len(batch)
                 )
             else:
-                for (event, message, _raw), outcome in zip(batch, outcomes, strict=True):
-                    message.ack()
+                self._ack_all([message for _e, message, _r in batch])
+                for (event, _message, _raw), outcome in zip(batch, outcomes, strict=True):
                     self._metrics.consumed.labels(self.service, event.type, outcome).inc()
                 return
         for event, message, raw in batch:
             self._handle_one(event, message, raw)
+
+    def _ack_all(self, messages: list[Message]) -> None:
+        """Ack a handled batch: on RabbitMQ with one ``multiple`` ack of its last message.
+        That settles exactly the batch, since every message received before it was either
+        held in the batch or already acked (dead-lettered or put back) when it arrived.
+        The filesystem transport knows no ``multiple`` and is acked one by one."""
+        if self.bus.is_filesystem:
+            for message in messages:
+                message.ack()
+        else:
+            messages[-1].ack(multiple=True)
 
     def _handle_one(self, event: Event, message: Message, raw: Any) -> None:
         try:

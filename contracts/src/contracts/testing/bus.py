@@ -84,6 +84,7 @@ class BusWorld:
             Column("event_id", Uuid, nullable=False),
             Column("handled_at", DateTime(timezone=True), nullable=False),
         )
+        self._effect = insert(self.effects)
         self.engine = make_engine(spec.database_url)
         self.sessions = make_sessions(self.engine)
         self.bus = BusAddress(spec.bus_url, var_dir)
@@ -131,9 +132,7 @@ class BusWorld:
             raise RuntimeError("this event always fails")
         if self.spec.handler_delay:
             time.sleep(self.spec.handler_delay)  # a slow handler, so a kill lands mid-stream
-        session.execute(
-            insert(self.effects).values(event_id=event.id, handled_at=datetime.now(UTC))
-        )
+        session.execute(self._effect, {"event_id": event.id, "handled_at": datetime.now(UTC)})
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(

@@ -1,5 +1,8 @@
-"""``python -m contracts.testing.busproc relay|consumer SPEC VAR_DIR [--crash-before-mark]``:
-a relay or a consumer of a test bus world in its own process, so that tests can kill it."""
+"""``python -m contracts.testing.busproc relay|consumer SPEC VAR_DIR [--crash-before-mark]
+[--on-signal]``: a relay or a consumer of a test bus world in its own process, so that tests
+can kill it. With ``--on-signal`` it loads everything, writes ``VAR_DIR/ROLE.ready``, then
+waits for SIGUSR1 before it starts, so that a benchmark's clock does not count the
+interpreter starting."""
 
 from __future__ import annotations
 
@@ -21,6 +24,13 @@ def main(argv: Sequence[str]) -> int:
     world = BusWorld(WorldSpec(**json.loads(spec_json)), var_dir)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if "--on-signal" in argv:
+        held = {signal.SIGUSR1, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        (var_dir / f"{role}.ready").touch()
+        if signal.sigwait(held) == signal.SIGTERM:
+            return 0
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
     if role == "consumer":
         world.consumer().run_until(stop)
         return 0
