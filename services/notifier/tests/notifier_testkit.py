@@ -275,10 +275,10 @@ class Notifier:
                 assert isinstance(handler, HandleMany)
                 handler.handle(session, [one])
 
-    def delivery(self, sender: MailSender, **overrides: Any) -> Delivery:
+    def delivery(self, *senders: MailSender, **overrides: Any) -> Delivery:
         values: dict[str, Any] = {
             "sessions": self.sessions,
-            "sender": sender,
+            "senders": senders,
             "outbox": self.outbox,
             "envelope_from": self.settings.smtp.envelope_sender,
             "clock": self.clock,

@@ -33,6 +33,8 @@ class SmtpSettings:
     timeout: float = 30.0
     #: the name given in EHLO; the sender's domain unless SMTP_HELO_NAME says otherwise
     helo_name: str | None = None
+    #: SMTP sessions a delivery round may hold open to the relay at once
+    max_connections: int = 4
 
     @property
     def envelope_sender(self) -> str:
@@ -55,6 +57,7 @@ class SmtpSettings:
             mail_from=env.get("MAIL_FROM", "Nexam <no-reply@nexam.localhost>"),
             timeout=env_number(env, "SMTP_TIMEOUT_SECONDS", 30.0, least=0.1),
             helo_name=env.get("SMTP_HELO_NAME") or None,
+            max_connections=env_whole(env, "SMTP_MAX_CONNECTIONS", 4, least=1),
         )
         if settings.port > 65535:
             raise ConfigurationError("SMTP_PORT must be a port number")

@@ -1,6 +1,7 @@
-"""The delivery round: claims due emails in batches, hands them to the sender (one SMTP
-session for all), and records each outcome with its EmailDelivered or EmailFailed event in
-one transaction per batch. And the operator's listing of deliveries."""
+"""The delivery round: claims due emails in batches, shares each batch among the senders
+(up to SMTP_MAX_CONNECTIONS SMTP sessions, each kept open across batches), and records each
+outcome with its EmailDelivered or EmailFailed event in one transaction per batch. And the
+operator's listing of deliveries."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ class Delivery:
     """Everything a delivery round needs, passed in (a fake sender and clock in tests)."""
 
     sessions: sessionmaker[Session]
-    sender: MailSender
+    #: one per SMTP session the round may use at once; a small batch uses only the first
+    senders: Sequence[MailSender]
     outbox: Outbox
     envelope_from: str
     clock: Clock
@@ -65,6 +67,8 @@ class Delivery:
     retry: RetryPolicy = RetryPolicy()
     batch_size: int = 100
     lease: timedelta = CLAIM_LEASE
+    #: the fewest emails worth a session of their own
+    per_session: int = 10
 
 
 def deliver_due(
@@ -76,11 +80,11 @@ def deliver_due(
     report = RoundReport()
     if should_stop():
         return report
-    with _Pipeline(delivery) as pipeline:
+    with _Pipeline(delivery) as pipeline, _Sending(delivery) as sending:
         batch = pipeline.claim()
         while batch:
             pipeline.claim_next()
-            outcomes = _send(delivery, batch)
+            outcomes = sending.send(batch)
             pipeline.record(outcomes)
             report.delivered += len(outcomes.delivered)
             report.retried += len(outcomes.retried)
@@ -156,7 +160,39 @@ class _Pipeline:
         _count(outcomes)
 
 
-def _send(delivery: Delivery, batch: list[store.DueEmail]) -> _Outcomes:
+class _Sending:
+    """Shares a batch among the senders, each in its own thread; the emails are dealt in
+    turn, so that every session starts with the most urgent ones (codes come first)."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        self._delivery = delivery
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Sending:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def send(self, batch: list[store.DueEmail]) -> _Outcomes:
+        d = self._delivery
+        shares = max(1, min(len(d.senders), len(batch) // d.per_session))
+        if shares == 1:
+            return _send(d, d.senders[0], batch)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(len(d.senders), thread_name_prefix="smtp")
+        parts = [self._pool.submit(_send, d, d.senders[i], batch[i::shares]) for i in range(shares)]
+        outcomes = _Outcomes()
+        for part in parts:
+            done = part.result()
+            outcomes.delivered += done.delivered
+            outcomes.retried += done.retried
+            outcomes.failed += done.failed
+        return outcomes
+
+
+def _send(delivery: Delivery, sender: MailSender, batch: list[store.DueEmail]) -> _Outcomes:
     outcomes = _Outcomes()
     relay_down: Failure | None = None
     for email in batch:
@@ -165,7 +201,7 @@ def _send(delivery: Delivery, batch: list[store.DueEmail]) -> _Outcomes:
             continue
         try:
             mime = open_message(delivery.sealer, email.mime, email.source_event_id)
-            delivery.sender.send(OutgoingMail(delivery.envelope_from, email.recipient, mime))
+            sender.send(OutgoingMail(delivery.envelope_from, email.recipient, mime))
         except Exception as exc:  # every failure is classified and recorded, none is lost
             failure = classify(exc)
             if failure.relay_down:

@@ -24,14 +24,14 @@ SMTP_IDLE_CLOSE_SECONDS = 60.0
 def delivery_job(
     runtime: ServiceRuntime,
     settings: Settings,
-    sender: SmtpSender,
+    senders: Sequence[SmtpSender],
     stop: threading.Event,
     wake: threading.Event | None = None,
 ) -> PeriodicJob:
     assert runtime.outbox is not None
     delivery = Delivery(
         sessions=runtime.sessions,
-        sender=sender,
+        senders=senders,
         outbox=runtime.outbox,
         envelope_from=settings.smtp.envelope_sender,
         clock=utcnow,
@@ -42,8 +42,10 @@ def delivery_job(
 
     def run() -> None:
         report = deliver_due(delivery, should_stop=stop.is_set)
-        if not report.handled and sender.idle_for() > SMTP_IDLE_CLOSE_SECONDS:
-            sender.close()
+        if not report.handled:
+            for sender in senders:
+                if sender.idle_for() > SMTP_IDLE_CLOSE_SECONDS:
+                    sender.close()
 
     return PeriodicJob("deliver-emails", settings.delivery_interval, run, wake)
 
@@ -60,7 +62,7 @@ def main(
     settings = Settings.from_env(environ)
     stop = stop or threading.Event()  # shared with the delivery job, so a long round ends early
     runtime = build_runtime(settings.service, store.metadata)
-    sender = SmtpSender(settings.smtp)
+    senders = [SmtpSender(settings.smtp) for _ in range(settings.smtp.max_connections)]
     # both roles in one process: what the consumer queues is sent at once, not next round
     wake = threading.Event() if consume and deliver else None
     try:
@@ -68,12 +70,13 @@ def main(
             settings.service,
             store.metadata,
             handlers(settings, on_queued=wake.set if wake else None) if consume else None,
-            [delivery_job(runtime, settings, sender, stop, wake)] if deliver else [],
+            [delivery_job(runtime, settings, senders, stop, wake)] if deliver else [],
             stop=stop,
             runtime=runtime,
         )
     finally:
-        sender.close()
+        for sender in senders:
+            sender.close()
         runtime.engine.dispose()
 
 

@@ -205,6 +205,39 @@ def test_one_smtp_session_carries_a_whole_roster(notifier: Notifier, smtp: SmtpS
     assert len(notifier.published("EmailDelivered")) == 120
 
 
+def test_a_roster_is_shared_among_as_many_sessions_as_the_relay_allows(
+    notifier: Notifier, smtp: SmtpServer
+) -> None:
+    roster = [invitation(email=f"candidate{n}@example.org") for n in range(120)]
+    notifier.handle(*roster)
+    senders = [notifier.smtp_sender() for _ in range(3)]
+
+    report = deliver_due(notifier.delivery(*senders, batch_size=60))
+    for sender in senders:
+        sender.close()
+
+    assert report.delivered == 120
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(
+        f"candidate{n}@example.org" for n in range(120)
+    )
+    assert smtp.sessions == 3  # each kept from the first batch to the second
+    assert len(notifier.published("EmailDelivered")) == 120
+
+
+def test_one_code_goes_out_on_the_first_session_without_opening_others(
+    notifier: Notifier, smtp: SmtpServer
+) -> None:
+    notifier.handle(invitation())
+    senders = [notifier.smtp_sender() for _ in range(3)]
+
+    report = deliver_due(notifier.delivery(*senders))
+    for sender in senders:
+        sender.close()
+
+    assert report.delivered == 1
+    assert smtp.sessions == 1
+
+
 def test_a_relay_that_closed_the_kept_session_is_reconnected_without_a_failure(
     notifier: Notifier, smtp: SmtpServer
 ) -> None:

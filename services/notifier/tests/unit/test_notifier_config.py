@@ -54,6 +54,7 @@ def test_everything_can_be_set(tmp_path: Path) -> None:
             MAIL_DELIVERY_INTERVAL_SECONDS="2",
             SMTP_TIMEOUT_SECONDS="12.5",
             SMTP_HELO_NAME="worker1.udx.example",
+            SMTP_MAX_CONNECTIONS="2",
         )
     )
 
@@ -66,6 +67,7 @@ def test_everything_can_be_set(tmp_path: Path) -> None:
     assert settings.retry.give_up_after == timedelta(days=1)
     assert settings.batch_size == 25 and settings.delivery_interval == 2.0
     assert settings.smtp.timeout == 12.5 and settings.smtp.helo_name == "worker1.udx.example"
+    assert settings.smtp.max_connections == 2
 
 
 @pytest.mark.parametrize(
@@ -78,6 +80,7 @@ def test_everything_can_be_set(tmp_path: Path) -> None:
         {"SMTP_PORT": "seventy"},
         {"SMTP_PORT": "70000"},
         {"MAIL_FROM": "Nexam"},
+        {"SMTP_MAX_CONNECTIONS": "0"},
     ],
 )
 def test_nonsense_is_refused_at_start_up(tmp_path: Path, bad: dict[str, str]) -> None:
